@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="AgentFlow load & chaos suite")
+from harness.demo import demo_command
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="AgentFlow load & chaos suite")
+app.command("demo")(demo_command)
 
 
 @app.callback()
 def _root() -> None:
-    """AgentFlow load & chaos suite."""
+    """AgentFlow load & chaos suite: load runs, chaos experiments, the local cluster, reports."""
 
 
 def main() -> None:
