@@ -19,6 +19,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--service", required=True)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--port-name", default="http", help="the Service port (by name) to forward to")
     p.add_argument("--propagation-delay", type=float, default=1.0,
                    help="seconds between an endpoint change on the API and the data path using it")
     return p.parse_args(argv)
@@ -31,6 +32,7 @@ async def _amain(ns: argparse.Namespace) -> None:
         ns.api, ns.namespace, ns.service, ns.propagation_delay,
         on_change=lambda b: loop.call_soon_threadsafe(proxy.set_backends, b),
         token=os.environ.get("LOCALCLUSTER_TOKEN"),
+        port_name=ns.port_name,
     )
     try:
         server = await proxy.serve(ns.host, ns.port)

@@ -22,14 +22,21 @@ class Backend:
     pod: str
 
 
-def ready_backends(slices: dict[str, dict]) -> list[Backend]:
-    """Backends of every endpoint whose `conditions.ready` is true, sorted for a stable round robin."""
+def _slice_port(ports: list[dict], port_name: str | None) -> int | None:
+    for p in ports:
+        if port_name is None or p.get("name") == port_name:
+            return int(p["port"])
+    return None
+
+
+def ready_backends(slices: dict[str, dict], port_name: str | None = None) -> list[Backend]:
+    """Backends of every endpoint whose `conditions.ready` is true, on the slice port named `port_name`
+    (the first port when None), sorted for a stable round robin."""
     out: set[Backend] = set()
     for sl in slices.values():
-        ports = sl.get("ports") or []
-        if not ports:
+        port = _slice_port(sl.get("ports") or [], port_name)
+        if port is None:
             continue
-        port = int(ports[0].get("port", 0))
         for ep in sl.get("endpoints") or []:
             if not (ep.get("conditions") or {}).get("ready", False):
                 continue
@@ -53,7 +60,9 @@ class EndpointWatcher:
         propagation_delay: float,
         on_change: Callable[[list[Backend]], None],
         token: str | None = None,
+        port_name: str | None = None,
     ) -> None:
+        self._port_name = port_name
         self._url = f"{api_url.rstrip('/')}/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices"
         self._selector = f"kubernetes.io/service-name={service}"
         self._delay = propagation_delay
@@ -70,7 +79,7 @@ class EndpointWatcher:
         self._stop.set()
 
     def _publish(self) -> None:
-        backends = ready_backends(self._slices)
+        backends = ready_backends(self._slices, self._port_name)
         if self._delay <= 0:
             self._on_change(backends)
             return
