@@ -1,0 +1,55 @@
+"""Scheduler logic of the local cluster: pure functions with upstream kube-scheduler semantics.
+
+Objects are plain dicts in Kubernetes JSON form; nothing here does I/O. Entry points:
+`schedule(pod, nodes, pods) -> ScheduleResult`, `prefilter(...)` plus the filter functions
+`(pod, node, state) -> FilterResult`, the score helpers and the quantity parsers.
+"""
+
+from .filters import (
+    FILTERS,
+    node_affinity,
+    node_name,
+    node_resources_fit,
+    node_unschedulable,
+    run_filters,
+    taint_toleration,
+)
+from .interpod import inter_pod_affinity, interpod_scores
+from .quantity import cpu_millis, memory_bytes, parse_quantity, quantity_value
+from .result import FilterResult
+from .schedule import SchedulerConfig, ScheduleResult, fit_error_message, schedule
+from .scoring import DEFAULT_WEIGHTS, plugin_scores, score_nodes
+from .snapshot import NodeInfo, Snapshot, build_snapshot
+from .spread import pod_topology_spread, spread_scores
+from .state import CycleState, prefilter
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "FILTERS",
+    "CycleState",
+    "FilterResult",
+    "NodeInfo",
+    "ScheduleResult",
+    "SchedulerConfig",
+    "Snapshot",
+    "build_snapshot",
+    "cpu_millis",
+    "fit_error_message",
+    "inter_pod_affinity",
+    "interpod_scores",
+    "memory_bytes",
+    "node_affinity",
+    "node_name",
+    "node_resources_fit",
+    "node_unschedulable",
+    "parse_quantity",
+    "plugin_scores",
+    "pod_topology_spread",
+    "prefilter",
+    "quantity_value",
+    "run_filters",
+    "schedule",
+    "score_nodes",
+    "spread_scores",
+    "taint_toleration",
+]
