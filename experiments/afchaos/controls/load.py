@@ -1,0 +1,84 @@
+"""Control: run a Locust load profile in the background for the whole experiment, writing its streams into the
+same run directory (env `AFSUITE_RUN_DIR`), so faults are judged against real traffic.
+
+Locust runs in its OWN process (`python -m locust -f loadtests/locustfile.py --headless ...`): its gevent
+monkey-patching must never reach chaostoolkit, whose `run_experiment` needs the main thread. The process is
+stopped by its PID after the experiment (SIGTERM, so it flushes its records; SIGKILL after `stop_timeout`).
+Arguments: `profile` (default `chaos-background`), `host` (default configuration `agentflow_url` or env
+`AGENTFLOW_URL`), `processes` (default 1), `stop_timeout` (default 30 s), `warmup` (seconds to let load start
+before the experiment's first activity, default 5). The API key reaches Locust through the environment only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from chaoslib.exceptions import InterruptExecution
+from chaoslib.types import Configuration, Experiment, Journal, Secrets
+
+from experiments.afchaos import journal
+
+_state: dict[str, Any] = {}
+
+
+def locustfile() -> Path:
+    spec = importlib.util.find_spec("loadtests")
+    if spec is None or not spec.submodule_search_locations:
+        raise InterruptExecution("the loadtests package is not installed: cannot start background load")
+    return Path(next(iter(spec.submodule_search_locations))) / "locustfile.py"
+
+
+def before_experiment_control(context: Experiment, configuration: Configuration = None, secrets: Secrets = None,
+                              profile: str = "chaos-background", host: str | None = None, processes: int = 1,
+                              warmup: float = 5.0, **kwargs: Any) -> None:
+    run_dir = journal.run_dir()
+    if run_dir is None:
+        raise InterruptExecution("background load needs a run directory: set AFSUITE_RUN_DIR (afsuite chaos does)")
+    host = host or (configuration or {}).get("agentflow_url") or os.environ.get("AGENTFLOW_URL")
+    if not host:
+        raise InterruptExecution("background load needs the service URL: configuration agentflow_url or AGENTFLOW_URL")
+    (run_dir / "locust").mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "locust", "-f", str(locustfile()), "--headless", "--host", host,
+            "--profile", profile, "--run-dir", str(run_dir), "--csv", str(run_dir / "locust" / "stats"),
+            "--html", str(run_dir / "locust" / "report.html"), "--loglevel", "WARNING"]
+    if processes > 1:
+        argv += ["--processes", str(processes)]
+    log = open(run_dir / "locust" / "locust.log", "ab")  # noqa: SIM115 - closed when the process is stopped
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    _state.update(proc=proc, log=log, started=time.time())
+    journal.record("load", {"pid": proc.pid, "profile": profile, "host": host, "started": _state["started"]})
+    deadline = time.monotonic() + warmup
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    if proc.poll() is not None:
+        raise InterruptExecution(f"background load exited at once with code {proc.returncode}; "
+                                 f"see {run_dir / 'locust' / 'locust.log'}")
+
+
+def after_experiment_control(context: Experiment, state: Journal, configuration: Configuration = None,
+                             secrets: Secrets = None, stop_timeout: float = 30.0, **kwargs: Any) -> None:
+    stop_load(stop_timeout)
+
+
+def stop_load(timeout: float = 30.0) -> int | None:
+    """Stop the background Locust by its PID; returns its exit code (None if none was running)."""
+    proc: subprocess.Popen | None = _state.pop("proc", None)
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    _state.pop("log").close()
+    journal.record("load", {"pid": proc.pid, "stopped": time.time(), "returncode": proc.returncode})
+    return proc.returncode

@@ -1,0 +1,65 @@
+"""Control: one mark per method activity (start/end, name, status) into `chaos/marks.parquet` of the run
+directory, so analysis can draw fault windows on the shared time axis. Marks are appended to
+`chaos/marks.jsonl` as they happen (a killed run keeps them) and converted to parquet after the experiment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from chaoslib.types import Activity, Configuration, Experiment, Journal, Run, Secrets
+
+from experiments.afchaos import journal
+
+SCHEMA = pa.schema([("experiment", pa.string()), ("activity", pa.string()), ("kind", pa.string()),
+                    ("start", pa.float64()), ("end", pa.float64()), ("status", pa.string())])
+_open: dict[str, float] = {}
+_title: dict[str, str] = {}
+
+
+def before_experiment_control(context: Experiment, configuration: Configuration = None,
+                              secrets: Secrets = None, **kwargs: Any) -> None:
+    _title["name"] = context.get("title", "experiment")
+
+
+def before_activity_control(context: Activity, configuration: Configuration = None, secrets: Secrets = None,
+                            **kwargs: Any) -> None:
+    _open[context.get("name", "?")] = time.time()
+
+
+def after_activity_control(context: Activity, state: Run, configuration: Configuration = None,
+                           secrets: Secrets = None, **kwargs: Any) -> None:
+    name = context.get("name", "?")
+    start = _open.pop(name, None)
+    if start is None or context.get("type") != "action":
+        return  # probes are observations, not faults
+    directory = journal.chaos_dir()
+    if directory is None:
+        return
+    mark = {"experiment": _title.get("name", "experiment"), "activity": name, "kind": context.get("type"),
+            "start": start, "end": time.time(), "status": (state or {}).get("status")}
+    with open(directory / "marks.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(mark) + "\n")
+
+
+def after_experiment_control(context: Experiment, state: Journal, configuration: Configuration = None,
+                             secrets: Secrets = None, **kwargs: Any) -> None:
+    directory = journal.chaos_dir()
+    if directory is not None:
+        write_marks_parquet(directory)
+
+
+def write_marks_parquet(directory: Path) -> int:
+    """(Re)build `marks.parquet` from `marks.jsonl` atomically; returns the number of marks."""
+    source = directory / "marks.jsonl"
+    rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()] if source.exists() else []
+    tmp = directory / f"_marks.parquet.{os.getpid()}.tmp"
+    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), tmp)
+    os.replace(tmp, directory / "marks.parquet")
+    return len(rows)

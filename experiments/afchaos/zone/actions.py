@@ -1,0 +1,88 @@
+"""Zone actions. Two different faults, named apart in every result because they test different things:
+
+- `drain_zone`: cordon and drain every node of the zone, respecting PDBs (GKE's zone-failure rehearsal).
+- `fail_zone`: the zone's machines are lost (Krkn/AWS FIS style). On the local cluster through its fault API
+  (node annotation `localcluster.agentflow.dev/fault=fail`: processes killed, nodes go NotReady, pods are
+  replaced after the taint-eviction delay). On a real cluster it is APPROXIMATED by cordoning the zone's nodes
+  and deleting the workload's pods there with grace 0; the result says so.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
+
+from experiments.afchaos import journal
+from experiments.afchaos.k8s import LOCAL_FAULT, ZONE_LABEL, Api, namespace
+from experiments.afchaos.node.actions import cordon, drain_nodes_respecting_pdb, select_nodes
+
+__all__ = ["drain_zone", "fail_zone", "recover_zone"]
+
+
+def _is_local(api: Api, nodes: list[str]) -> bool:
+    labels = api.get(f"/api/v1/nodes/{nodes[0]}")["metadata"].get("labels") or {}
+    return labels.get("node.kubernetes.io/instance-type") == "localcluster"
+
+
+def _zone_nodes(api: Api, zone: str) -> list[str]:
+    nodes = select_nodes(api, label_selector=f"{ZONE_LABEL}={zone}")
+    if not nodes:
+        raise ActivityFailed(f"zone {zone!r}: no node has label {ZONE_LABEL}={zone} (the fault would have no effect)")
+    return nodes
+
+
+def drain_zone(zone: str, timeout: float = 180, retry_interval: float = 5, configuration: Configuration = None,
+               secrets: Secrets = None) -> dict[str, Any]:
+    """Cordon and drain every node of `zone`, respecting PDBs; returns the drain report (fault: zone drain)."""
+    result = drain_nodes_respecting_pdb(label_selector=f"{ZONE_LABEL}={zone}", timeout=timeout,
+                                        retry_interval=retry_interval, configuration=configuration, secrets=secrets)
+    return {"fault": "zone-drain", "zone": zone, **result}
+
+
+def fail_zone(zone: str, pod_label_selector: str = "app.kubernetes.io/name=agentflow",
+              configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Hard-fail every node of `zone` (local fault API), or approximate it on a real cluster (cordon + delete
+    the workload's pods there with grace 0). Returns what was done and which fault model ran."""
+    api = Api(secrets)
+    try:
+        nodes = _zone_nodes(api, zone)
+        if _is_local(api, nodes):
+            for node in nodes:
+                api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: "fail"}}})
+            result = {"fault": "zone-failure", "model": "local fault API: processes killed, nodes NotReady",
+                      "zone": zone, "nodes": nodes, "time": time.time()}
+        else:
+            cordon(api, nodes)
+            ns = namespace(configuration)
+            deleted = []
+            for pod in api.items(f"/api/v1/namespaces/{ns}/pods", labelSelector=pod_label_selector):
+                if pod["spec"].get("nodeName") in nodes:
+                    api.delete(f"/api/v1/namespaces/{ns}/pods/{pod['metadata']['name']}", {"gracePeriodSeconds": 0})
+                    deleted.append(pod["metadata"]["name"])
+            result = {"fault": "zone-failure", "model": "APPROXIMATION on a real cluster: zone cordoned and its "
+                      "workload pods deleted with grace 0 (machines and networking were not touched)",
+                      "zone": zone, "nodes": nodes, "deleted_pods": deleted, "time": time.time()}
+    finally:
+        api.close()
+    journal.record("zone_faults", result)
+    return result
+
+
+def recover_zone(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> list[str]:
+    """Rollback of `fail_zone`: clear the local fault annotation of the zone's nodes (the suite's cordons are
+    undone by `node.actions.uncordon_suite_nodes`). Returns the nodes recovered."""
+    api = Api(secrets)
+    try:
+        nodes = _zone_nodes(api, zone)
+        recovered = []
+        for node in nodes:
+            annotations = api.get(f"/api/v1/nodes/{node}")["metadata"].get("annotations") or {}
+            if LOCAL_FAULT in annotations:
+                api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: None}}})
+                recovered.append(node)
+        return recovered
+    finally:
+        api.close()

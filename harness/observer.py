@@ -1,0 +1,121 @@
+"""The cluster observer: samples the Kubernetes API of the target once a second into `cluster/*.parquet`.
+
+Read-only, with the permissions of a namespaced viewer plus `list nodes`. Each tick lists deployments,
+replicasets, the workload's pods, nodes, HPAs, PDBs, EndpointSlices and events of the namespace, and appends
+one row per object to a `PartWriter` per table (crash-safe part files, consolidated at stop). An API error
+does not stop it: the failed tick is recorded in `cluster/gaps.parquet` and sampling goes on. Memory is
+bounded: rows are flushed every few seconds and events are deduplicated by (uid, count) over a bounded set.
+Raw JSON is read (`_preload_content=False`) so the sample does not depend on the client's model classes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from harness import observer_rows as rows
+from harness.target import Target, kube_api_client
+from loadtests.sink import PartWriter, consolidate
+
+SEEN_EVENTS_MAX = 20_000
+
+
+class Observer:
+    """`start()` samples in a daemon thread until `stop()`; `sample_once()` is one tick (for tests)."""
+
+    def __init__(self, target: Target, run_dir: Path, *, interval: float = 1.0, flush_seconds: float = 5.0) -> None:
+        self.target = target
+        self.dir = Path(run_dir) / "cluster"
+        self.interval = interval
+        self._api = kube_api_client(target)
+        self._writers = {
+            name: PartWriter(self.dir / name, schema, "obs", flush_rows=5000, flush_seconds=flush_seconds)
+            for name, schema in rows.SCHEMAS.items()
+        }
+        self._seen_events: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ticks = 0
+        self.errors = 0
+
+    # -- API access ---------------------------------------------------------------------------------------
+    def _get(self, path: str, **query: str) -> dict[str, Any]:
+        resp = self._api.call_api(  # type: ignore[attr-defined]
+            path, "GET", query_params=list(query.items()), header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
+            _request_timeout=5.0,
+        )
+        return json.loads(resp.data)
+
+    def _items(self, path: str, **query: str) -> list[dict[str, Any]]:
+        return self._get(path, **query).get("items") or []
+
+    # -- one tick -----------------------------------------------------------------------------------------
+    def sample_once(self) -> None:
+        now = time.time()
+        ns, sel = self.target.namespace, self.target.selector
+        sources = {
+            "deployments": (f"/apis/apps/v1/namespaces/{ns}/deployments", {}),
+            "replicasets": (f"/apis/apps/v1/namespaces/{ns}/replicasets", {"labelSelector": sel}),
+            "pods": (f"/api/v1/namespaces/{ns}/pods", {"labelSelector": sel}),
+            "nodes": ("/api/v1/nodes", {}),
+            "hpa": (f"/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers", {}),
+            "pdb": (f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets", {}),
+            "endpoints": (f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices", {}),
+            "events": (f"/api/v1/namespaces/{ns}/events", {}),
+        }
+        fetched: dict[str, list[dict[str, Any]]] = {}
+        for name, (path, query) in sources.items():
+            try:
+                fetched[name] = self._items(path, **query)
+            except Exception as exc:  # the observer survives any API failure and records it
+                self.errors += 1
+                self._writers["gaps"].add([rows.gap_row(now, name, exc)])
+        zones = {n["metadata"]["name"]: rows.zone_of(n) for n in fetched.get("nodes", [])}
+        for name, items in fetched.items():
+            if name == "events":
+                items = self._new_events(items)
+            self._writers[name].add(rows.ROW_MAKERS[name](now, items, zones))
+        for writer in self._writers.values():
+            writer.tick()
+        self.ticks += 1
+
+    def _new_events(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        fresh = []
+        for ev in items:
+            key = (ev["metadata"].get("uid", ev["metadata"]["name"]), int(ev.get("count") or 1))
+            if key in self._seen_events:
+                continue
+            self._seen_events[key] = None
+            fresh.append(ev)
+        while len(self._seen_events) > SEEN_EVENTS_MAX:
+            self._seen_events.popitem(last=False)
+        return fresh
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="cluster-observer", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        next_tick = time.monotonic()
+        while not self._stop.is_set():
+            self.sample_once()
+            next_tick += self.interval
+            self._stop.wait(max(0.0, next_tick - time.monotonic()))
+
+    def stop(self) -> dict[str, int]:
+        """Stop sampling, flush, and consolidate every table into `cluster/<table>.parquet`; row counts."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10.0)
+        counts = {}
+        for name, writer in self._writers.items():
+            writer.flush()
+            counts[name] = consolidate(self.dir / name, self.dir / f"{name}.parquet", rows.SCHEMAS[name])
+        self._api.close()  # type: ignore[attr-defined]
+        return counts

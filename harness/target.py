@@ -1,0 +1,46 @@
+"""Where a run points: kubeconfig context, namespace, workload selector, service URL and the API key source.
+
+Parsed once at the edge into a frozen object. The API key itself is never stored here: only where to read it
+(an environment variable or a file), so a Target can be written into a manifest without leaking it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    kubeconfig: str | None
+    context: str | None
+    namespace: str
+    selector: str = "app.kubernetes.io/name=agentflow"
+    deployment: str = "agentflow"
+    service_url: str = ""
+    api_key_env: str = "AGENTFLOW_API_KEY"
+    api_key_file: str | None = None
+
+    def api_key(self) -> str | None:
+        """The API key from the file (if set) or the environment variable; None if neither has one."""
+        if self.api_key_file:
+            try:
+                return Path(self.api_key_file).read_text().strip() or None
+            except OSError as exc:
+                raise ValueError(f"target {self.name}: api_key_file {self.api_key_file}: {exc.strerror}") from None
+        return os.environ.get(self.api_key_env) or None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able description (no secret: only where the key comes from)."""
+        return asdict(self)
+
+
+def kube_api_client(target: Target) -> object:
+    """A kubernetes.client.ApiClient for the target's kubeconfig and context."""
+    from kubernetes import client, config
+
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=target.kubeconfig, context=target.context, client_configuration=cfg)
+    return client.ApiClient(configuration=cfg)
