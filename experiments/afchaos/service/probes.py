@@ -26,22 +26,32 @@ def service_url(configuration: Configuration = None, url: str | None = None) -> 
     return value.rstrip("/")
 
 
-def service_answers(url: str | None = None, api_key_env: str = "AGENTFLOW_API_KEY", timeout: float = 10.0,
-                    configuration: Configuration = None, secrets: Secrets = None) -> bool:
-    """True when one native chat stream through the service ends with `[DONE]` (the key from `api_key_env`)."""
-    base = service_url(configuration, url)
-    headers = {"Content-Type": "application/json", "X-API-Key": os.environ.get(api_key_env, "")}
+def _one_stream(base: str, headers: dict[str, str], timeout: float) -> str | None:
+    """None when one native chat stream ends with [DONE], else what went wrong."""
     try:
         with httpx.Client(timeout=timeout) as client, client.stream(
                 "POST", f"{base}/api/v1/chat/completions/stream", content=_BODY, headers=headers) as resp:
             if resp.status_code != 200:
-                raise ActivityFailed(f"service {base}: HTTP {resp.status_code}")
+                return f"HTTP {resp.status_code}"
             body = b"".join(resp.iter_raw())
     except httpx.HTTPError as exc:
-        raise ActivityFailed(f"service {base}: {type(exc).__name__}: {exc}") from None
-    if b"data: [DONE]" not in body:
-        raise ActivityFailed(f"service {base}: stream ended without [DONE]")
-    return True
+        return f"{type(exc).__name__}: {exc}"
+    return None if b"data: [DONE]" in body else "stream ended without [DONE]"
+
+
+def service_answers(url: str | None = None, api_key_env: str = "AGENTFLOW_API_KEY", timeout: float = 10.0,
+                    attempts: int = 3, configuration: Configuration = None, secrets: Secrets = None) -> bool:
+    """True when a native chat stream through the service ends with `[DONE]` within `attempts` tries (a client
+    retries a connection error, as users' clients do); the key comes from env `api_key_env`."""
+    base = service_url(configuration, url)
+    headers = {"Content-Type": "application/json", "X-API-Key": os.environ.get(api_key_env, "")}
+    problems = []
+    for _ in range(max(1, attempts)):
+        problem = _one_stream(base, headers, timeout)
+        if problem is None:
+            return True
+        problems.append(problem)
+    raise ActivityFailed(f"service {base} did not answer in {len(problems)} attempt(s): {'; '.join(problems)}")
 
 
 def recent_outcomes(window_seconds: float) -> dict[str, int]:
