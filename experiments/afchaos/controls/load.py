@@ -7,6 +7,7 @@ stopped by its PID after the experiment (SIGTERM, so it flushes its records; SIG
 Arguments: `profile` (default `chaos-background`), `host` (default configuration `agentflow_url` or env
 `AGENTFLOW_URL`), `processes` (default 1), `stop_timeout` (default 30 s), `warmup` (seconds to let load start
 before the experiment's first activity, default 5). The API key reaches Locust through the environment only.
+When env `AFSUITE_EXTERNAL_LOAD=1` (a campaign runs one load for all its experiments), this control does nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def locustfile() -> Path:
 def before_experiment_control(context: Experiment, configuration: Configuration = None, secrets: Secrets = None,
                               profile: str = "chaos-background", host: str | None = None, processes: int = 1,
                               warmup: float = 5.0, **kwargs: Any) -> None:
+    if os.environ.get("AFSUITE_EXTERNAL_LOAD") == "1":
+        return
     run_dir = journal.run_dir()
     if run_dir is None:
         raise InterruptExecution("background load needs a run directory: set AFSUITE_RUN_DIR (afsuite chaos does)")
