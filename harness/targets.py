@@ -1,0 +1,63 @@
+"""Targets: the running local cluster (the default) or a target file (YAML), parsed once into a `Target`.
+
+A target file names a kubeconfig context, namespace, workload selector, service URL and where the API key
+comes from (`api_key_env` or `api_key_file`; never the key itself). Unknown keys are an error naming the key
+and the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import yaml
+
+from harness.target import Target
+from localcluster.config import default_state_dir, read_state
+
+_FIELDS = {f.name for f in fields(Target)}
+
+
+class TargetError(ValueError):
+    """A target cannot be used; the message says which file/field and what to do."""
+
+
+def local_target(state_dir: Path | None = None) -> Target:
+    """The local cluster running from `state_dir` (default: the one `afsuite cluster up` starts)."""
+    directory = (state_dir or default_state_dir()).expanduser()
+    state = read_state(directory)
+    if not state:
+        raise TargetError(f"no local cluster runs from {directory}: start one with `afsuite cluster up` "
+                          "(or pass --target FILE for a real cluster)")
+    return Target(name="local", kubeconfig=state["kubeconfig"], context=state["context"],
+                  namespace=state["namespace"], service_url=state["service_url"],
+                  api_key_file=state.get("api_key_file"))
+
+
+def load_target(path: Path) -> Target:
+    """A target from a YAML file with the keys of `Target` (name defaults to the file's stem)."""
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise TargetError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise TargetError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise TargetError(f"{path}: expected a mapping of target settings")
+    if "api_key" in data:
+        raise TargetError(f"{path}: api_key: never put the key in a file the suite reads as configuration; "
+                          "use api_key_env (an environment variable name) or api_key_file (a path)")
+    unknown = sorted(set(data) - _FIELDS)
+    if unknown:
+        raise TargetError(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_FIELDS))}")
+    for key in ("namespace", "service_url"):
+        if not data.get(key):
+            raise TargetError(f"{path}: {key}: required")
+    data.setdefault("name", path.stem)
+    data.setdefault("kubeconfig", None)
+    data.setdefault("context", None)
+    return Target(**data)
+
+
+def resolve_target(target_file: Path | None, state_dir: Path | None = None) -> Target:
+    return load_target(target_file) if target_file else local_target(state_dir)
