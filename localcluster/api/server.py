@@ -1,0 +1,273 @@
+"""The HTTP/1.1 API server on 127.0.0.1: stdlib ThreadingHTTPServer, one thread per connection.
+
+    store = Store()
+    with ApiServer(store) as server:          # listens on a free port
+        write_kubeconfig(path, server.url)    # kubectl / kubernetes client / chaosk8s can now connect
+
+Watches and `follow=true` logs are chunked responses held by their connection's thread; `stop()` ends
+them. Lists are served from per-object cached JSON, so a list is one sort, one filter and one join.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import select
+import socket
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from . import discovery
+from .errors import ApiError, NotFound, Unauthorized, status_body
+from .gc import GarbageCollector
+from .hooks import EvictionHandler, PodDeleter
+from .http import Request, Response, error_response, json_response
+from .logs import PodLogSource
+from .objects import now_time
+from .rest import Hooks, RestApi
+from .routes import DiscoveryRoute, parse_path
+from .store import Store
+
+__all__ = ["DEFAULT_NAMESPACES", "ApiServer"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_HEALTH = ("/healthz", "/livez", "/readyz")
+_PUBLIC = (*_HEALTH, "/version")
+
+
+class _App:
+    """Request -> Response for everything the server answers (never raises)."""
+
+    def __init__(self, rest: RestApi, token: str | None, address: str) -> None:
+        self.rest = rest
+        self.token = token
+        self.address = address
+
+    def _authorized(self, req: Request) -> bool:
+        if self.token is None or req.path.startswith(_PUBLIC):
+            return True
+        header = req.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), self.token)
+
+    def handle(self, req: Request) -> Response:
+        try:
+            if not self._authorized(req):
+                raise Unauthorized("Unauthorized: a valid bearer token is required")
+            return self._route(req)
+        except ApiError as err:
+            return error_response(err)
+        except Exception as exc:  # a bug must still answer a Status, not drop the connection
+            log.exception("internal error serving %s %s", req.method, req.path)
+            return json_response(500, status_body(500, "InternalError", f"internal error: {exc!r}"))
+
+    def _route(self, req: Request) -> Response:
+        path = req.path.rstrip("/") or "/"
+        if path.startswith(_HEALTH):
+            body = b"ok" if "verbose" not in req.query else b"[+]ping ok\nhealthz check passed\n"
+            return Response(200, body, content_type="text/plain; charset=utf-8")
+        if path == "/version":
+            return json_response(200, discovery.version())
+        route = parse_path(path)
+        if route is None:
+            raise NotFound(f"the server could not find the requested resource ({req.path})", details={})
+        if isinstance(route, DiscoveryRoute):
+            if req.method != "GET":
+                raise NotFound(f"the server could not find the requested resource ({req.path})", details={})
+            return self.rest.discovery(route, self.address)
+        return self.rest.handle(req, route)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 600  # an idle keep-alive connection is closed after 10 minutes
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self) -> None:
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        req = Request(self.command, url.path, query, headers, self._read_body())
+        resp = self.server.app.handle(req)
+        if resp.stream is None:
+            self._send(resp)
+        else:
+            self._send_stream(resp)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+
+    def _head(self, resp: Response, extra: dict[str, str]) -> bytes:
+        phrase = HTTPStatus(resp.code).phrase if resp.code in HTTPStatus._value2member_map_ else ""
+        lines = [f"HTTP/1.1 {resp.code} {phrase}", f"Content-Type: {resp.content_type}"]
+        lines.append("Cache-Control: no-cache, private")
+        lines.extend(f"{k}: {v}" for k, v in {**resp.headers, **extra}.items())
+        if self.close_connection:
+            lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _send(self, resp: Response) -> None:
+        head = self._head(resp, {"Content-Length": str(len(resp.body))})
+        self.wfile.write(head + resp.body)  # one write: no Nagle stall between headers and body
+        self.log_request(resp.code, len(resp.body))
+
+    def _alive(self) -> bool:
+        if self.server.closing:
+            return False
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return not readable or bool(self.connection.recv(1, socket.MSG_PEEK))
+        except OSError:
+            return False
+
+    def _send_stream(self, resp: Response) -> None:
+        assert resp.stream is not None
+        self.wfile.write(self._head(resp, {"Transfer-Encoding": "chunked"}))
+        self.log_request(resp.code, "-")
+
+        def write(data: bytes) -> None:
+            if data:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+        try:
+            resp.stream(write, self._alive)
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    allow_reuse_address = True
+    app: _App
+    closing = False
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Handler)
+        self.connections: set[socket.socket] = set()
+        self._conn_lock = threading.Lock()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._conn_lock:
+            self.connections.add(request)
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._conn_lock:
+                self.connections.discard(request)
+
+    def close_connections(self) -> None:
+        with self._conn_lock:
+            conns = list(self.connections)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class ApiServer:
+    """The API server: an HTTP front for a Store, plus the hooks the kubelet and PDB code plug in.
+
+    `token`: when set, every request except health and /version needs `Authorization: Bearer <token>`.
+    `garbage_collector`: run the background cascading deletion of dependents (api.gc) while serving.
+    """
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        pod_deleter: PodDeleter | None = None,
+        eviction_handler: EvictionHandler | None = None,
+        pod_logs: PodLogSource | None = None,
+        bookmark_interval: float = 60.0,
+        create_namespaces: tuple[str, ...] = DEFAULT_NAMESPACES,
+        garbage_collector: bool = True,
+    ) -> None:
+        self.store = store if store is not None else Store()
+        self.hooks = Hooks()
+        if pod_deleter is not None:
+            self.hooks.pod_deleter = pod_deleter
+        if eviction_handler is not None:
+            self.hooks.eviction = eviction_handler
+        if pod_logs is not None:
+            self.hooks.logs = pod_logs
+        self.rest = RestApi(self.store, self.hooks, bookmark_interval=bookmark_interval)
+        self._httpd = _Server((host, port))
+        self.host, self.port = self._httpd.server_address[:2]
+        self._httpd.app = _App(self.rest, token, f"{self.host}:{self.port}")
+        self._thread: threading.Thread | None = None
+        self._serving = False
+        self.gc = GarbageCollector(self.store, self.rest.delete_object) if garbage_collector else None
+        for name in create_namespaces:
+            if self.store.try_get("namespaces", None, name) is None:
+                self.store.create("namespaces", {"metadata": {"name": name}})
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ApiServer:
+        """Serve on a background thread; returns self."""
+        if self.gc is not None:
+            self.gc.start()
+        if self._thread is None:
+            self._serving = True
+            self._thread = threading.Thread(target=self._httpd.serve_forever, name="api-server", daemon=True)
+            self._thread.start()
+            log.info("API server listening on %s (started %s)", self.url, now_time())
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve on the calling thread until stop() is called from another thread."""
+        if self.gc is not None:
+            self.gc.start()
+        self._serving = True
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        """Stop accepting, end open watches/log streams, close connections."""
+        self.rest.closing = True
+        self._httpd.closing = True
+        if self._serving:
+            self._httpd.shutdown()
+            self._serving = False
+        self._httpd.close_connections()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        if self.gc is not None:
+            self.gc.stop()
+
+    def __enter__(self) -> ApiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
