@@ -46,6 +46,7 @@ class ChatRequest:
     stream: bool
     prompt_chars: int
     include_usage: bool = False
+    output_hint: int | None = None  # reference-only: metadata.afsuite_output_tokens (see _output_hint)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,21 @@ def parse_chat(kind: str, data: dict[str, Any]) -> ChatRequest:
     options = data.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
     return ChatRequest(model=model, max_tokens=max_tokens or None, stream=stream, prompt_chars=chars,
-                       include_usage=include_usage)
+                       include_usage=include_usage, output_hint=_output_hint(data))
+
+
+def _output_hint(data: dict[str, Any]) -> int | None:
+    """`metadata.afsuite_output_tokens`: how many tokens the suite wants (for long-stream shutdown tests).
+
+    Real AgentFlow treats metadata as free-form and ignores it (its model decides the length), so a request
+    carrying the hint is valid for both; only the reference server honours it, capped by max_tokens."""
+    meta = data.get("metadata")
+    value = meta.get("afsuite_output_tokens") if isinstance(meta, dict) else None
+    try:
+        hint = int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+    return hint if hint and hint > 0 else None
 
 
 def parse_agent(data: dict[str, Any]) -> AgentRequest:

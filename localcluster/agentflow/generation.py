@@ -88,8 +88,8 @@ class Simulator:
         self.streams = 0  # in-flight stream jobs (queued or generating)
         self.events = 0
 
-    def output_tokens(self, max_tokens: int | None) -> int:
-        n = max(1, round(self._tokens()))
+    def output_tokens(self, max_tokens: int | None, hint: int | None = None) -> int:
+        n = hint if hint else max(1, round(self._tokens()))
         return min(n, max_tokens) if max_tokens else n
 
     def chance(self, p: float) -> bool:

@@ -89,7 +89,7 @@ class GenerationRoutes:
         framer = FRAMERS[kind](body.model, req.request_id, max(1, body.prompt_chars // 4))
         framer.include_usage = body.include_usage  # type: ignore[attr-defined]
         is_stream = body.stream if stream is None else stream
-        n = self.sim.output_tokens(body.max_tokens)
+        n = self.sim.output_tokens(body.max_tokens, body.output_hint)
 
         def complete(text: str, count: int) -> None:
             conn.respond(200, self._chat_json(kind, req, framer, body, text, count), JSON_TYPE)

@@ -190,3 +190,19 @@ def test_one_run_per_agent_id(make_server):
     with httpx.Client(base_url=srv.url, timeout=10, headers=AUTH) as client:  # free again afterwards
         assert client.post(path, json={"agent_id": "busy-agent", "content": "z"}).status_code == 200
     assert KEY not in "".join(srv.stdout_lines + srv.stderr_lines)
+
+
+def test_output_tokens_hint_sets_the_stream_length_capped_by_max_tokens():
+    """The suite's long-stream hint (metadata.afsuite_output_tokens) is honoured, capped by max_tokens."""
+    from localcluster.agentflow.process import ReferenceServer
+
+    with ReferenceServer(api_key="k", args=["--ttft", "const:0.01", "--itl", "const:0.001"]) as srv:
+        for hint, max_tokens, expected in ((150, 400, 150), (150, 90, 90)):
+            body = {"model": "m", "max_tokens": max_tokens, "messages": [{"role": "user", "content": "hi"}],
+                    "metadata": {"afsuite_output_tokens": str(hint)}}
+            with httpx.stream("POST", srv.url + "/api/v1/chat/completions/stream", json=body,
+                              headers={"X-API-Key": "k"}, timeout=30) as resp:
+                text = resp.read().decode()
+            chunks = [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: {")]
+            contents = [c for c in chunks if (c.get("delta") or {}).get("content")]
+            assert len(contents) == expected, (hint, max_tokens, len(contents))
