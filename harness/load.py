@@ -1,0 +1,179 @@
+"""`afsuite load PROFILE`: one Locust run in its own process, bounded in time, writing one run directory.
+
+:func:`run_load` validates the profile first (a bad profile fails here, before any traffic), picks the run
+directory (argument > ``$AFSUITE_RUN_DIR`` > new ``runs/<stamp>-<profile>/``), then starts::
+
+    python -m locust -f <repo>/loadtests/locustfile.py --headless --host URL --profile P --run-dir RUN \\
+        --csv RUN/locust/stats --html RUN/locust/report.html --only-summary [--processes N] [extra args]
+
+in its own process group, streams its output lines as progress, and waits at most the profile's duration +
+its drain timeout + a start/stop margin. On overrun it sends SIGTERM to the group (Locust then writes what it
+has), then SIGKILL after a grace period, and consolidates whatever part files the killed run left so the run
+directory is readable. The API key travels only in the environment (``AGENTFLOW_API_KEY``), never in argv.
+
+Locust exits 1 when any request failed; here that is not an error (a stream that failed is data for the
+verdict). The run is an error when Locust exits otherwise, or leaves no ``load/accounting.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+import typer
+
+from loadtests import rundir, sink
+from loadtests.profiles import Profile, ProfileError, load_profile
+from loadtests.record import arrow_schema
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
+START_MARGIN = 30.0
+KILL_GRACE = 15.0
+
+
+class LoadRunError(RuntimeError):
+    """The load run did not complete; the message says why and where its output is."""
+
+
+def locust_command(profile: str, host: str, run_dir: Path, processes: int = 1,
+                   extra_args: Sequence[str] = ()) -> list[str]:
+    """The argv that runs one headless load run (no secret in it)."""
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", host,
+           "--profile", profile, "--run-dir", str(run_dir), "--csv", str(run_dir / "locust" / "stats"),
+           "--html", str(run_dir / "locust" / "report.html"), "--only-summary"]
+    if processes > 1:
+        cmd += ["--processes", str(processes)]
+    return cmd + list(extra_args)
+
+
+def time_bound(profile: Profile) -> float:
+    """Seconds the Locust process may take: stages + drain + start/stop margin."""
+    return profile.duration + profile.timeouts.drain + START_MARGIN + profile.duration * 0.05
+
+
+def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, extra_args: Sequence[str] = (),
+             *, duration: str | None = None, api_key: str | None = None, time_limit: float | None = None,
+             echo: Callable[[str], None] = print) -> Path:
+    """Run one load profile against ``host``; return the run directory (see the module docstring).
+
+    ``api_key`` (default: the inherited ``AGENTFLOW_API_KEY``) reaches Locust only through its environment;
+    ``time_limit`` replaces the computed time bound (seconds)."""
+    parsed = load_profile(profile, duration=duration)  # raises ProfileError before any traffic
+    if processes < 1:
+        raise ValueError(f"processes: expected an integer >= 1, got {processes}")
+    target = rundir.resolve_run_dir(run_dir, parsed.name)
+    (target / "locust").mkdir(parents=True, exist_ok=True)
+    extra = list(extra_args) + (["--duration", duration] if duration is not None else [])
+    profile_arg = str(Path(profile).resolve()) if Path(profile).is_file() else profile
+    cmd = locust_command(profile_arg, host, target, processes, extra)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    if api_key is not None:
+        env[rundir.API_KEY_ENV] = api_key
+    bound = time_bound(parsed) if time_limit is None else time_limit
+    echo(f"load: profile {parsed.name} ({parsed.model} loop, {parsed.duration:.0f} s) -> "
+         f"{rundir.safe_url(host)}")
+    echo(f"load: run directory {target} (time bound {bound:.0f} s)")
+    code, killed = _run_bounded(cmd, env, bound, echo)
+    if killed:
+        _salvage(target)
+        raise LoadRunError(f"locust overran its time bound of {bound:.0f} s and was killed; "
+                           f"partial results are in {target}")
+    if code not in (0, 1) or not (target / "load" / "accounting.json").exists():
+        raise LoadRunError(f"locust exited with code {code} without completing the run; see the output above "
+                           f"and {target}")
+    echo(f"load: done (locust exit code {code}{', some streams failed' if code == 1 else ''}); {target}")
+    return target
+
+
+def _run_bounded(cmd: list[str], env: dict[str, str], bound: float,
+                 echo: Callable[[str], None]) -> tuple[int, bool]:
+    """Run ``cmd`` in its own process group, echoing its lines; kill the group after ``bound`` s."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True, cwd=str(REPO_ROOT))
+    pump = threading.Thread(target=_pump, args=(proc, echo), daemon=True)
+    pump.start()
+    killed = False
+    try:
+        proc.wait(timeout=bound)
+    except subprocess.TimeoutExpired:
+        killed = True
+        _signal_group(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+    except BaseException:  # Ctrl-C in the harness: stop the run, then re-raise
+        _signal_group(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+        raise
+    finally:
+        pump.join(timeout=5.0)
+    return proc.returncode, killed
+
+
+def _pump(proc: subprocess.Popen[str], echo: Callable[[str], None]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        echo(line.rstrip("\n"))
+    proc.stdout.close()
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _salvage(target: Path) -> None:
+    """After a kill: consolidate the part files a killed run left, and mark the manifest."""
+    sink.consolidate(target / "streams", target / "streams.parquet", arrow_schema())
+    sink.consolidate(target / "load" / "loadgen", target / "load" / "loadgen.parquet", sink.LOADGEN_SCHEMA)
+    if (target / rundir.MANIFEST).exists():
+        rundir.complete_manifest(target, load={"killed": True, "completed_at": time.time()})
+
+
+def load_command(
+    profile: str = typer.Argument("smoke", help="Profile name (loadtests/profiles/) or YAML path"),
+    host: str | None = typer.Option(None, "--host", help="Target URL (default: a local reference server)"),
+    run_dir: Path | None = typer.Option(None, "--run-dir", help="Run directory (default: new under runs/)"),
+    processes: int = typer.Option(1, "--processes", help="Locust worker processes (distributed mode)"),
+    duration: str | None = typer.Option(None, "--duration", help="Soak stage length for the soak profile"),
+) -> None:
+    """Run a load profile with Locust into a run directory (API key from $AGENTFLOW_API_KEY)."""
+    with ExitStack() as stack:
+        api_key = None
+        if host is None:
+            host, api_key = _local_server(stack)
+        try:
+            path = run_load(profile, host, run_dir, processes, duration=duration, api_key=api_key,
+                            echo=typer.echo)
+        except (ProfileError, LoadRunError, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(str(path))
+
+
+def _local_server(stack: ExitStack) -> tuple[str, str]:
+    """Start the AgentFlow reference server on loopback for this run; ``(url, throwaway key)``."""
+    from localcluster.agentflow.process import ReferenceServer
+
+    key = secrets.token_hex(16)
+    server = stack.enter_context(ReferenceServer(api_key=key, lifecycle="graceful", pod_name="load-0"))
+    typer.echo(f"load: reference server pid {server.pid} at {server.url}")
+    return server.url, key
