@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# A second interpreter with the rewritten kubernetes client 37 (+ chaosk8s): the local cluster's contract tests
+# run under both client generations (see ../shared/reference/kubernetes-api.md).
+VENV37 ?= .venv-k37
+STAMP37 := $(VENV37)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: install test test-slow lint demo clean
@@ -16,18 +20,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(STAMP37):
+	test -x $(VENV37)/bin/python || $(PYTHON) -m venv $(VENV37)
+	$(VENV37)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV37)/bin/python -m pip install --quiet 'kubernetes>=37,<38' 'chaostoolkit-kubernetes>=0.39,<0.40' 'chaostoolkit-lib>=1.44,<2'
+	touch $(STAMP37)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: lint
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+test: lint $(STAMP37)
+	AFSUITE_K8S37_PYTHON=$(abspath $(VENV37))/bin/python $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-slow: install
-	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+test-slow: install $(STAMP37)
+	AFSUITE_K8S37_PYTHON=$(abspath $(VENV37))/bin/python $(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 demo: install
 	$(BIN)/python -m harness demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV37) .pytest_cache .ruff_cache

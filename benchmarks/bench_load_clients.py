@@ -261,7 +261,7 @@ def asyncio_client(url: str, users: int, spawn: float, win_start: float, win_end
     host, port = url.split("//")[1].split(":")
     body = json.dumps({"model": "bench-llm", "messages": [{"role": "user", "content": "say something " * 20}],
                        "max_tokens": 64}).encode()
-    req = (f"POST {PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+    req = (f"POST {PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-API-Key: bench\r\n"
            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
     lags: list[float] = []
     ttfts: list[float] = []

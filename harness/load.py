@@ -40,6 +40,26 @@ START_MARGIN = 30.0
 KILL_GRACE = 15.0
 
 
+_LIVE: set[subprocess.Popen[str]] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_all(grace: float = KILL_GRACE) -> int:
+    """Stop every Locust process this harness process started and that still runs (Ctrl-C in a campaign, whose
+    load runs in a thread); SIGTERM first so it writes what it has, SIGKILL after `grace`. Returns how many."""
+    with _LIVE_LOCK:
+        procs = [p for p in _LIVE if p.poll() is None]
+    for proc in procs:
+        _signal_group(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return len(procs)
+
+
 class LoadRunError(RuntimeError):
     """The load run did not complete; the message says why and where its output is."""
 
@@ -100,6 +120,8 @@ def _run_bounded(cmd: list[str], env: dict[str, str], bound: float,
     """Run ``cmd`` in its own process group, echoing its lines; kill the group after ``bound`` s."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                             start_new_session=True, cwd=str(REPO_ROOT))
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
     pump = threading.Thread(target=_pump, args=(proc, echo), daemon=True)
     pump.start()
     killed = False
@@ -123,6 +145,8 @@ def _run_bounded(cmd: list[str], env: dict[str, str], bound: float,
         raise
     finally:
         pump.join(timeout=5.0)
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
     return proc.returncode, killed
 
 

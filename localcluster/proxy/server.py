@@ -36,8 +36,7 @@ class _Pipe(asyncio.Protocol):
         self.peer: _Pipe | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's transports are not asyncio.Transport
 
     def data_received(self, data: bytes) -> None:
         if self.peer is not None and self.peer.transport is not None:
@@ -69,7 +68,13 @@ class _ClientSide(_Pipe):
     def __init__(self, proxy: ServiceProxy) -> None:
         super().__init__()
         self._proxy = proxy
-        self._pending: list[bytes] = []
+        self._pending: list[bytes] = []  # client bytes that arrive before the upstream connection is up
+
+    def data_received(self, data: bytes) -> None:
+        if self.peer is None:
+            self._pending.append(data)  # uvloop may deliver data although reading was paused at once
+        else:
+            super().data_received(data)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -92,6 +97,9 @@ class _ClientSide(_Pipe):
             upstream.transport.close()  # type: ignore[union-attr]
             return
         upstream.peer, self.peer = self, upstream
+        if self._pending:
+            upstream.transport.write(b"".join(self._pending))  # type: ignore[union-attr]
+            self._pending.clear()
         self.transport.resume_reading()
 
 

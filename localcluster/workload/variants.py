@@ -28,6 +28,13 @@ def _drop(docs: Manifests, kind: str) -> Manifests:
     return [d for d in docs if d.get("kind") != kind]
 
 
+def _drop_arg(container: dict, flag: str) -> None:
+    args: list[str] = container.get("args", [])
+    if flag in args:
+        i = args.index(flag)
+        del args[i:i + 2]
+
+
 def _set_arg(container: dict, flag: str, value: str) -> None:
     args: list[str] = container.setdefault("args", [])
     if flag in args:
@@ -62,6 +69,7 @@ def no_prestop(docs: Manifests) -> Manifests:
     c = _container(docs)
     c.pop("lifecycle", None)
     _set_arg(c, "--lifecycle", "agentflow-1.11")
+    _drop_arg(c, "--warmup")  # real AgentFlow has no warm-up state: its port opens only after init
     return docs
 
 

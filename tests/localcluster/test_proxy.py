@@ -1,0 +1,136 @@
+"""The service proxy: bytes pass both ways under asyncio and uvloop, a dead backend resets the client, and
+endpoint changes on the API reach the data path only after the propagation delay."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import socket
+import threading
+import time
+
+import pytest
+import uvloop
+
+from localcluster.agentflow.process import ReferenceServer
+from localcluster.api import ApiServer
+from localcluster.proxy.endpoints import Backend, EndpointWatcher, ready_backends
+from localcluster.proxy.server import ServiceProxy
+
+
+class ProxyThread:
+    """A ServiceProxy on its own event loop in a thread, stopped at exit."""
+
+    def __init__(self, loop_factory) -> None:
+        self.proxy = ServiceProxy()
+        self.loop = loop_factory()
+        self.port = 0
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            server = await self.proxy.serve("127.0.0.1", 0)
+            self.port = server.sockets[0].getsockname()[1]
+            self._ready.set()
+            while self.loop.is_running() and not getattr(self, "_stop", False):
+                await asyncio.sleep(0.05)
+            server.close()
+
+        self.loop.run_until_complete(main())
+
+    def __enter__(self) -> ProxyThread:
+        self._thread.start()
+        assert self._ready.wait(5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop = True
+        self._thread.join(5)
+
+
+def get_health(port: int) -> int | str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+    try:
+        conn.request("GET", "/health")
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    except (OSError, http.client.HTTPException) as exc:
+        return type(exc).__name__
+    finally:
+        conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def backends():
+    with ReferenceServer(api_key="k", pod_name="p-a") as a, ReferenceServer(api_key="k", pod_name="p-b") as b:
+        yield [Backend("127.0.0.1", a.port, "p-a"), Backend("127.0.0.1", b.port, "p-b")]
+
+
+@pytest.mark.parametrize("loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"])
+def test_requests_pass_on_fresh_connections_round_robin(backends, loop_factory):
+    # Regression: under uvloop the request bytes arrived before the upstream connection and were dropped.
+    with ProxyThread(loop_factory) as pt:
+        pt.proxy.set_backends(backends)
+        assert [get_health(pt.port) for _ in range(6)] == [200] * 6
+        pods = set()
+        for _ in range(4):
+            conn = http.client.HTTPConnection("127.0.0.1", pt.port, timeout=3)
+            conn.request("GET", "/version")
+            resp = conn.getresponse()
+            resp.read()
+            pods.add(resp.getheader("X-AgentFlow-Pod"))
+            conn.close()
+        assert pods == {"p-a", "p-b"}
+
+
+@pytest.mark.parametrize("loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"])
+def test_dead_backend_or_no_backend_resets_the_client(loop_factory):
+    with ProxyThread(loop_factory) as pt:
+        pt.proxy.set_backends([Backend("127.0.0.1", free_port(), "gone")])  # nothing listens there
+        assert get_health(pt.port) in ("ConnectionResetError", "RemoteDisconnected", "BrokenPipeError")
+        pt.proxy.set_backends([])
+        assert get_health(pt.port) in ("ConnectionResetError", "RemoteDisconnected", "BrokenPipeError")
+
+
+def _slice(name: str, port: int, ready: bool) -> dict:
+    return {"metadata": {"name": name, "namespace": "ns", "labels": {"kubernetes.io/service-name": "svc"}},
+            "addressType": "IPv4", "ports": [{"name": "http", "port": port}, {"name": "metrics", "port": 1}],
+            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": ready},
+                           "targetRef": {"kind": "Pod", "name": name}}]}
+
+
+def test_ready_backends_uses_the_named_port_and_ready_endpoints_only():
+    slices = {"a": _slice("a", 1001, True), "b": _slice("b", 1002, False)}
+    assert ready_backends(slices, "http") == [Backend("127.0.0.1", 1001, "a")]
+    assert ready_backends(slices, "metrics") == [Backend("127.0.0.1", 1, "a")]
+
+
+def test_endpoint_changes_reach_the_data_path_after_the_propagation_delay():
+    seen: list[tuple[float, list[Backend]]] = []
+    with ApiServer() as api:
+        api.store.create("namespaces", {"metadata": {"name": "ns"}})
+        api.store.create("endpointslices", _slice("a", 1001, True))
+        watcher = EndpointWatcher(api.url, "ns", "svc", 0.8, lambda b: seen.append((time.monotonic(), b)),
+                                  port_name="http")
+        watcher.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not seen and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert seen and seen[-1][1] == [Backend("127.0.0.1", 1001, "a")]
+            changed = time.monotonic()
+            api.store.delete("endpointslices", "ns", "a")
+            while len(seen) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert seen[-1][1] == []
+            assert seen[-1][0] - changed >= 0.75  # not before the propagation delay
+        finally:
+            watcher.stop()
