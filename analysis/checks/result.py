@@ -1,0 +1,73 @@
+"""The result of one check: a verdict with the measured value, the threshold and the evidence."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+Verdict = Literal["pass", "fail", "invalid", "skipped"]
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "invalid", "skipped")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where and on what a check looked: a time window (s since run start), the objects involved, a sentence."""
+
+    sentence: str
+    window_s: tuple[float, float] | None = None
+    objects: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    verdict: Verdict
+    measured: float | None
+    threshold: float | None
+    unit: str
+    evidence: Evidence
+    kind: str = "slo"
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"check {self.name}: verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+    def invalidated(self, reason: str) -> CheckResult:
+        """The same check judged INVALID (the measurement cannot be trusted), keeping the measured value."""
+        sentence = f"INVALID run ({reason}); measured value kept for information only. {self.evidence.sentence}"
+        return replace(self, verdict="invalid", evidence=replace(self.evidence, sentence=sentence))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (NaN and infinities become null)."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()  # numpy scalar
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def jsonable(value: Any) -> Any:
+    return _jsonable(value)
+
+
+def overall_verdict(results: list[CheckResult]) -> Verdict:
+    """invalid if any check is invalid, else fail if any failed, else pass (skipped checks do not count)."""
+    verdicts = {r.verdict for r in results}
+    if "invalid" in verdicts:
+        return "invalid"
+    if "fail" in verdicts:
+        return "fail"
+    return "pass"
+
+
+EXIT_CODES: dict[Verdict, int] = {"pass": 0, "skipped": 0, "fail": 1, "invalid": 2}

@@ -1,0 +1,128 @@
+"""The validity gate: was the load generator able to produce the load it claims? If not, the run is INVALID.
+
+  validity.streams        the run recorded at least one stream
+  validity.loadgen_cpu    max per-second CPU of any load-generator process (loadgen.parquet) <= max_cpu_percent
+                          (Locust warns at 90 %: past that, its timings are not trustworthy)
+  validity.dispatch_lag   p99 of sent - scheduled over open-loop streams <= max_dispatch_lag_p99 (s): a late
+                          send means the generator could not keep the arrival schedule
+  validity.dropped        dropped arrivals / (dropped + open-loop streams) <= max_dropped_fraction
+A failed gate yields verdict "invalid" (never "fail"); a gate without its input is "skipped" with the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis import fmt
+from analysis.checks.config import ValidityConfig
+from analysis.checks.result import CheckResult, Evidence
+from analysis.latency import LatencyTables
+from analysis.rundir import RunData
+from analysis.schema import LOADGEN_FILE, STREAMS_FILE
+
+
+def _skipped(name: str, unit: str, threshold: float | None, reason: str) -> CheckResult:
+    return CheckResult(name, "skipped", None, threshold, unit, Evidence(f"Skipped: {reason}."), kind="validity")
+
+
+def streams_present(run: RunData) -> CheckResult:
+    n = len(run.streams)
+    if n:
+        sentence = f"{fmt.count(n)} streams recorded in {STREAMS_FILE}."
+        return CheckResult("validity.streams", "pass", n, 1, "streams", Evidence(sentence), kind="validity")
+    reason = run.skipped.get(STREAMS_FILE) or f"{STREAMS_FILE} has no rows"
+    sentence = (
+        f"No streams at all ({reason}): the load generator recorded nothing, so no SLO can be judged. "
+        "Check the load profile and Locust's output in locust/."
+    )
+    return CheckResult("validity.streams", "invalid", 0, 1, "streams", Evidence(sentence), kind="validity")
+
+
+def _loadgen(run: RunData) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    frame = run.loadgen
+    if frame is None or not len(frame):
+        return None
+    return (
+        frame["time"].to_numpy(np.float64) - run.origin,
+        frame["worker"].astype("string").fillna("?").to_numpy(object),
+        frame["cpu_percent"].to_numpy(np.float64),
+    )
+
+
+def loadgen_cpu(run: RunData, config: ValidityConfig) -> CheckResult:
+    name, limit = "validity.loadgen_cpu", config.max_cpu_percent
+    data = _loadgen(run)
+    if data is None:
+        return _skipped(name, "%", limit, run.skipped.get(LOADGEN_FILE, f"{LOADGEN_FILE} has no rows"))
+    times, workers, cpu = data
+    measured = float(np.nanmax(cpu)) if np.isfinite(cpu).any() else float("nan")
+    with np.errstate(invalid="ignore"):
+        hot = cpu > limit
+    if not hot.any():
+        sentence = f"Load-generator CPU peaked at {measured:.1f} % (limit {limit:.0f} %)."
+        evidence = Evidence(sentence, (float(times.min()), float(times.max())), tuple(sorted(set(workers))))
+        return CheckResult(name, "pass", measured, limit, "%", evidence, kind="validity")
+    hot_workers = tuple(sorted(set(workers[hot])))
+    sentence = (
+        f"Load generator saturated: CPU above {limit:.0f} % in {int(hot.sum())} one-second samples "
+        f"(peak {measured:.1f} %) on {', '.join(hot_workers)} between {fmt.offset(times[hot].min())} and "
+        f"{fmt.offset(times[hot].max())}; its timings are not trustworthy. Add workers or lower the load."
+    )
+    evidence = Evidence(sentence, (float(times[hot].min()), float(times[hot].max())), hot_workers,
+                        {"hot_samples": int(hot.sum()), "samples": len(cpu)})
+    return CheckResult(name, "invalid", measured, limit, "%", evidence, kind="validity")
+
+
+def dispatch_lag(run: RunData, config: ValidityConfig, tables: LatencyTables) -> CheckResult:
+    name, limit = "validity.dispatch_lag", config.max_dispatch_lag_p99
+    n = tables.value("dispatch_lag", "all", "all", "n") if ("dispatch_lag", "all") in tables.tables else 0
+    if not n or not np.isfinite(n):
+        return _skipped(name, "s", limit, "no open-loop streams (closed-loop load has no arrival schedule)")
+    measured = tables.value("dispatch_lag", "all", "all", "p99")
+    lag = run.streams["dispatch_lag"].to_numpy(np.float64)
+    with np.errstate(invalid="ignore"):
+        late = run.streams["open_loop"].to_numpy(bool, na_value=False) & (lag > limit)
+    window = None
+    if late.any():
+        sched = run.streams["scheduled"].to_numpy(np.float64)[late] - run.origin
+        window = (float(np.nanmin(sched)), float(np.nanmax(sched)))
+    ok = measured <= limit
+    sentence = (
+        f"Dispatch lag (sent - scheduled) p99 = {fmt.seconds(measured)} over {fmt.count(n)} open-loop streams "
+        f"(limit {fmt.seconds(limit)}); {fmt.count(late.sum())} streams were sent later than the limit."
+        + ("" if ok else " The load generator could not keep its arrival schedule: the run is INVALID.")
+    )
+    details = {"late_streams": int(late.sum()), "open_loop_streams": int(n),
+               "p50": tables.value("dispatch_lag", "all", "all", "p50"),
+               "max": tables.value("dispatch_lag", "all", "all", "max")}
+    evidence = Evidence(sentence, window, (), details)
+    return CheckResult(name, "pass" if ok else "invalid", measured, limit, "s", evidence, kind="validity")
+
+
+def dropped(run: RunData, config: ValidityConfig) -> CheckResult:
+    name, limit = "validity.dropped", config.max_dropped_fraction
+    frame = run.loadgen
+    if frame is None or not len(frame):
+        return _skipped(name, "fraction", limit, run.skipped.get(LOADGEN_FILE, f"{LOADGEN_FILE} has no rows"))
+    drops = frame["dropped"].to_numpy(np.float64, na_value=0.0)
+    total_dropped = float(np.nansum(drops))
+    open_loop = int(run.streams["open_loop"].to_numpy(bool, na_value=False).sum())
+    offered = total_dropped + open_loop
+    measured = total_dropped / offered if offered else 0.0
+    ok = measured <= limit
+    window, workers = None, ()
+    if total_dropped:
+        when = frame["time"].to_numpy(np.float64)[drops > 0] - run.origin
+        window = (float(when.min()), float(when.max()))
+        workers = tuple(sorted(set(frame["worker"].astype("string").fillna("?")[drops > 0])))
+    sentence = (
+        f"{fmt.count(total_dropped)} arrivals dropped of {fmt.count(offered)} offered "
+        f"({fmt.fraction(measured)}; limit {fmt.fraction(limit)})"
+        + ("." if ok else ": the open-loop concurrency cap was reached, the offered load was not delivered.")
+    )
+    evidence = Evidence(sentence, window, workers, {"dropped": int(total_dropped), "open_loop_streams": open_loop})
+    return CheckResult(name, "pass" if ok else "invalid", measured, limit, "fraction", evidence, kind="validity")
+
+
+def evaluate_validity(run: RunData, config: ValidityConfig, tables: LatencyTables) -> list[CheckResult]:
+    return [streams_present(run), loadgen_cpu(run, config), dispatch_lag(run, config, tables), dropped(run, config)]
