@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from experiments.afchaos.safety import SafetyPolicy
 from harness.journal import ExperimentVerdict, read_verdict
 from harness.target import Target
 
@@ -42,6 +43,7 @@ def chaos_env(target: Target, run_dir: Path, extra: Mapping[str, str] | None = N
         env["KUBECONFIG"] = target.kubeconfig
     if target.context:
         env["KUBERNETES_CONTEXT"] = target.context
+    env.update(SafetyPolicy.from_mapping(target.to_dict()).to_env())
     key = target.api_key()
     if key:
         env["AGENTFLOW_API_KEY"] = key

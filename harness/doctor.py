@@ -19,11 +19,12 @@ from typing import Any
 
 import httpx
 import typer
+from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from harness.doctor_checks import Finding, metrics_findings, selects, workload_findings
 from harness.probe import probe_all
-from harness.target import Target, kube_api_client
+from harness.target import Target
 from harness.targets import TargetError, resolve_target
 
 PORTS_ANNOTATION = "localcluster.agentflow.dev/ports"
@@ -44,10 +45,14 @@ PERMISSIONS: tuple[tuple[str, str, str, str, str, str], ...] = (
 
 
 class Kube:
-    """Raw JSON GET/POST on the target's API server (the official client's ApiClient, target's context)."""
+    """Raw JSON GET/POST on the target's API server (the official client, the target's kubeconfig and context,
+    like `harness.target.kube_api_client` but with one retry)."""
 
     def __init__(self, target: Target) -> None:
-        self._client: Any = kube_api_client(target)
+        cfg = client.Configuration()
+        config.load_kube_config(config_file=target.kubeconfig, context=target.context, client_configuration=cfg)
+        cfg.retries = 1  # an unreachable API server is a finding, not a minute of urllib3 retries
+        self._client: Any = client.ApiClient(configuration=cfg)
 
     def call(self, method: str, path: str, body: Any = None, **query: str) -> dict[str, Any]:
         resp = self._client.call_api(
@@ -183,7 +188,9 @@ def scrape_metrics(kube: Kube, target: Target) -> tuple[str | None, str]:
 
 def _short(exc: BaseException) -> str:
     status = getattr(exc, "status", None)
-    return f"HTTP {status} {getattr(exc, 'reason', '')}".strip() if status else type(exc).__name__
+    if status:
+        return f"HTTP {status} {getattr(exc, 'reason', '')}".strip()
+    return f"{type(exc).__name__}: {str(exc)[:160]}"
 
 
 def diagnose(target: Target, *, probe_timeout: float = 30.0) -> list[Finding]:

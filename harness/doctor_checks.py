@@ -169,8 +169,9 @@ def _desired_healthy(spec: Obj, replicas: int) -> int | None:
     return None
 
 
-def pdb_findings(pdbs: list[Obj], dep: Obj) -> list[Finding]:
-    """PDB off, several PDBs (eviction answers 500), or a floor that deadlocks every drain."""
+def pdb_findings(pdbs: list[Obj], dep: Obj, hpa_min: int | None = None) -> list[Finding]:
+    """PDB off, several PDBs (eviction answers 500), a floor that deadlocks every drain, or one that deadlocks
+    once the HPA has scaled down to its minReplicas."""
     if not pdbs:
         return [Finding("warning", "pdb.missing", "no PodDisruptionBudget selects the workload: a drain may evict "
                         "every replica at once; production guide: minAvailable 2", _name(dep))]
@@ -185,15 +186,24 @@ def pdb_findings(pdbs: list[Obj], dep: Obj) -> list[Finding]:
         return [Finding("error", "pdb.deadlock", f"{shown} with {replicas} replicas: the budget allows no "
                         "disruption, so every drain (node upgrade, zone drain) deadlocks while dashboards stay green",
                         _name(pdb))]
-    return [Finding("ok", "pdb.found", f"{shown} ({replicas} replicas: {replicas - (desired or 0)} disruption(s) "
-                    "allowed)", _name(pdb))]
+    out = [Finding("ok", "pdb.found", f"{shown} ({replicas} replicas: {replicas - (desired or 0)} disruption(s) "
+                   "allowed)", _name(pdb))]
+    at_min = _desired_healthy(spec, hpa_min) if hpa_min is not None and hpa_min < replicas else None
+    if hpa_min is not None and at_min is not None and at_min >= hpa_min:
+        out.append(Finding("warning", "pdb.deadlock-at-hpa-min", f"{shown}: once the HPA scales down to its "
+                           f"minReplicas {hpa_min}, the budget allows no disruption and drains deadlock", _name(pdb)))
+    return out
 
 
 def workload_findings(dep: Obj, hpa: Obj | None, pdbs: list[Obj]) -> list[Finding]:
     """Every manifest-level finding for one Deployment, its HPA (or None) and the PDBs selecting it."""
     name = (dep.get("metadata") or {}).get("name", "?")
     return [*replica_findings(dep, hpa), *shutdown_findings(dep), *probe_findings(dep),
-            *placement_findings(dep), *hpa_findings(hpa, name), *pdb_findings(pdbs, dep)]
+            *placement_findings(dep), *hpa_findings(hpa, name), *pdb_findings(pdbs, dep, _hpa_min(hpa))]
+
+
+def _hpa_min(hpa: Obj | None) -> int | None:
+    return int((hpa.get("spec") or {}).get("minReplicas", 1)) if hpa else None
 
 
 def selects(selector: Obj | None, labels: Obj) -> bool:

@@ -22,6 +22,13 @@ class Target:
     service_url: str = ""
     api_key_env: str = "AGENTFLOW_API_KEY"
     api_key_file: str | None = None
+    # safety (experiments/afchaos/safety.py reads them as AFSUITE_* in the chaos process)
+    allow_production: bool = False
+    allowed_nodes: tuple[str, ...] = ()
+    allowed_zones: tuple[str, ...] = ()
+    max_pods: int | None = None
+    max_nodes: int | None = None
+    prometheus_url: str | None = None
 
     def api_key(self) -> str | None:
         """The API key from the file (if set) or the environment variable; None if neither has one."""

@@ -11,7 +11,9 @@ from dataclasses import fields
 from pathlib import Path
 
 import yaml
+from chaoslib.exceptions import ActivityFailed
 
+from experiments.afchaos.safety import SafetyPolicy
 from harness.target import Target
 from localcluster.config import default_state_dir, read_state
 
@@ -53,6 +55,12 @@ def load_target(path: Path) -> Target:
     for key in ("namespace", "service_url"):
         if not data.get(key):
             raise TargetError(f"{path}: {key}: required")
+    try:
+        policy = SafetyPolicy.from_mapping(data, str(path))
+    except ActivityFailed as exc:
+        raise TargetError(str(exc)) from None
+    data.update(allowed_nodes=policy.allowed_nodes, allowed_zones=policy.allowed_zones,
+                allow_production=policy.allow_production, max_pods=policy.max_pods, max_nodes=policy.max_nodes)
     data.setdefault("name", path.stem)
     data.setdefault("kubeconfig", None)
     data.setdefault("context", None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
 
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
@@ -11,6 +11,7 @@ from experiments.afchaos import journal
 from experiments.afchaos.k8s import Api, namespace
 
 __all__ = ["ready_replicas_at_least_pdb_floor", "ready_replicas_never_below_floor"]
+logger = logging.getLogger("chaostoolkit")
 
 
 def pdb_floor(api: Api, ns: str, selector_labels: dict[str, str]) -> tuple[int | None, str | None]:
@@ -42,7 +43,7 @@ def ready_replicas_at_least_pdb_floor(name: str = "agentflow", ns: str | None = 
 
 
 def ready_replicas_never_below_floor(min_ready: int = 2, configuration: Configuration = None,
-                                     secrets: Secrets = None) -> dict[str, Any]:
+                                     secrets: Secrets = None) -> bool:
     """Judge the floor watch (control `experiments.afchaos.controls.floor`): True when Ready replicas never fell
     below the floor during the experiment; raises ActivityFailed with the lowest count and when it happened."""
     samples = journal.records("floor")
@@ -52,4 +53,6 @@ def ready_replicas_never_below_floor(min_ready: int = 2, configuration: Configur
     if lowest["ready"] < lowest["floor"]:
         raise ActivityFailed(f"Ready replicas fell to {lowest['ready']} at {lowest['time']:.1f}, below the floor "
                              f"{lowest['floor']} ({lowest['source']}); {len(samples)} samples")
-    return {"lowest_ready": lowest["ready"], "floor": lowest["floor"], "samples": len(samples)}
+    logger.info("Ready replicas never below the floor: lowest %s, floor %s, %s samples",
+                lowest["ready"], lowest["floor"], len(samples))
+    return True

@@ -9,9 +9,9 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from experiments.afchaos import journal
+from experiments.afchaos import journal, safety
 from experiments.afchaos.k8s import SUITE_LABEL, SUITE_NOTE, Api, namespace
-from experiments.afchaos.node.drain import drain
+from experiments.afchaos.node.drain import drain, eviction_candidates
 
 __all__ = ["cordon_nodes", "drain_nodes_respecting_pdb", "uncordon_suite_nodes"]
 
@@ -51,11 +51,13 @@ def cordon(api: Api, names: list[str]) -> list[str]:
 
 
 def cordon_nodes(name: str | None = None, label_selector: str | None = None, count: int | None = None,
-                 configuration: Configuration = None, secrets: Secrets = None) -> list[str]:
+                 configuration: Configuration = None, secrets: Secrets = None) -> list[str] | dict[str, Any]:
     """Cordon the selected nodes and mark them as cordoned by the suite; returns the nodes cordoned."""
     api = Api(secrets)
     try:
-        return cordon(api, select_nodes(api, name=name, label_selector=label_selector, count=count))
+        names = select_nodes(api, name=name, label_selector=label_selector, count=count)
+        plan = safety.guard("cordon_nodes", nodes=names, api=api, configuration=configuration, secrets=secrets)
+        return plan if plan is not None else cordon(api, names)
     finally:
         api.close()
 
@@ -73,6 +75,14 @@ def drain_nodes_respecting_pdb(
                              namespace(configuration, pod_namespace), count)
         if not nodes:
             raise ActivityFailed("no node matched: nothing to drain (the fault would have no effect)")
+        try:
+            pods = [p for n in nodes for p in eviction_candidates(api, n, delete_pods_with_local_storage)]
+        except ValueError as exc:
+            raise ActivityFailed(str(exc)) from None
+        plan = safety.guard("drain_nodes", nodes=nodes, pods=pods, api=api, configuration=configuration,
+                            secrets=secrets)
+        if plan is not None:
+            return plan
         cordon(api, nodes)
         try:
             report = drain(api, nodes, timeout=timeout, retry_interval=retry_interval,

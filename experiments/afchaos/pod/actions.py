@@ -8,7 +8,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from experiments.afchaos import journal
+from experiments.afchaos import journal, safety
 from experiments.afchaos.k8s import Api, namespace
 from experiments.afchaos.pod.longstreams import LongStreams
 from experiments.afchaos.service.probes import service_url
@@ -44,6 +44,9 @@ def terminate_pods_serving_long_streams(grace_period: int | None = None, ns: str
     if not pods:
         raise ActivityFailed("no long stream is in flight any more: nothing to terminate (the fault would have no "
                              "effect); use longer streams")
+    plan = safety.guard("terminate_pods", pods=pods, configuration=configuration, secrets=secrets)
+    if plan is not None:
+        return plan
     api = Api(secrets)
     ns = namespace(configuration, ns)
     body = {} if grace_period is None else {"gracePeriodSeconds": grace_period}

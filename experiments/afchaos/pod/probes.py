@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
 
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
@@ -11,15 +11,16 @@ from experiments.afchaos import journal
 from experiments.afchaos.pod.actions import long_streams
 
 __all__ = ["long_streams_completed"]
+logger = logging.getLogger("chaostoolkit")
 
 
 def long_streams_completed(timeout: float = 120.0, configuration: Configuration = None,
-                           secrets: Secrets = None) -> dict[str, Any]:
+                           secrets: Secrets = None) -> bool:
     """Wait (bounded) for the long streams to end; True only if every one ended with `[DONE]`. Raises
     ActivityFailed naming each cut stream, its pod and its outcome."""
     streams = long_streams()
     if streams is None:
-        return {"streams": 0, "note": "no long streams were started in this experiment"}
+        return True  # no long streams were started yet (before the method): nothing was cut
     streams.join(timeout)
     results = [s.to_dict() for s in streams.streams]
     journal.record("long_streams", {"streams": results})
@@ -28,4 +29,5 @@ def long_streams_completed(timeout: float = 120.0, configuration: Configuration 
         detail = "; ".join(f"stream {s['index']} on {s['pod']}: {s['outcome']} after {s['events']} events"
                            for s in cut)
         raise ActivityFailed(f"{len(cut)} of {len(results)} in-flight streams did not complete: {detail}")
-    return {"streams": len(results), "completed": len(results)}
+    logger.info("all %s in-flight streams completed", len(results))
+    return True

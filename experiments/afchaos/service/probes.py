@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from typing import Any
 
 import httpx
 import pyarrow.compute as pc
@@ -15,6 +15,7 @@ from chaoslib.types import Configuration, Secrets
 from experiments.afchaos import journal
 
 __all__ = ["error_rate_below", "service_answers"]
+logger = logging.getLogger("chaostoolkit")
 
 _BODY = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"ping"}],"max_tokens":4}'
 
@@ -72,7 +73,7 @@ def recent_outcomes(window_seconds: float) -> dict[str, int]:
 
 
 def error_rate_below(limit: float = 0.01, window_seconds: float = 30.0, min_streams: int = 5,
-                     configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+                     configuration: Configuration = None, secrets: Secrets = None) -> bool:
     """The error rate (every non-ok outcome counts) of streams that ended in the last `window_seconds` is below
     `limit`; raises ActivityFailed with the breakdown by outcome otherwise."""
     counts = recent_outcomes(window_seconds)
@@ -85,4 +86,5 @@ def error_rate_below(limit: float = 0.01, window_seconds: float = 30.0, min_stre
     if rate >= limit:
         raise ActivityFailed(f"error rate {rate:.2%} >= {limit:.2%} over the last {window_seconds:.0f} s: "
                              f"{dict(sorted(counts.items()))}")
-    return {"error_rate": rate, "streams": total, "outcomes": counts}
+    logger.info("error rate %.2f%% over the last %.0f s: %s", rate * 100, window_seconds, counts)
+    return True

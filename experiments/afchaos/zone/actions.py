@@ -15,7 +15,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from experiments.afchaos import journal
+from experiments.afchaos import journal, safety
 from experiments.afchaos.k8s import LOCAL_FAULT, ZONE_LABEL, Api, namespace
 from experiments.afchaos.node.actions import cordon, drain_nodes_respecting_pdb, select_nodes
 
@@ -49,6 +49,13 @@ def fail_zone(zone: str, pod_label_selector: str = "app.kubernetes.io/name=agent
     api = Api(secrets)
     try:
         nodes = _zone_nodes(api, zone)
+        ns = namespace(configuration)
+        pods = [p for p in api.items(f"/api/v1/namespaces/{ns}/pods", labelSelector=pod_label_selector)
+                if p["spec"].get("nodeName") in nodes]
+        plan = safety.guard("fail_zone", nodes=nodes, pods=pods, api=api, configuration=configuration,
+                            secrets=secrets)
+        if plan is not None:
+            return plan
         if _is_local(api, nodes):
             for node in nodes:
                 api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: "fail"}}})
