@@ -23,16 +23,15 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
 import typer
 
-from loadtests import rundir, sink
+from loadtests import rundir
 from loadtests.profiles import Profile, ProfileError, load_profile
-from loadtests.record import arrow_schema
+from loadtests.salvage import salvage
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
@@ -105,7 +104,7 @@ def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, 
     echo(f"load: run directory {target} (time bound {bound:.0f} s)")
     code, killed = _run_bounded(cmd, env, bound, echo)
     if killed:
-        _salvage(target)
+        salvage(target)
         raise LoadRunError(f"locust overran its time bound of {bound:.0f} s and was killed; "
                            f"partial results are in {target}")
     if code not in (0, 1) or not (target / "load" / "accounting.json").exists():
@@ -162,14 +161,6 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
     except ProcessLookupError:
         pass
-
-
-def _salvage(target: Path) -> None:
-    """After a kill: consolidate the part files a killed run left, and mark the manifest."""
-    sink.consolidate(target / "streams", target / "streams.parquet", arrow_schema())
-    sink.consolidate(target / "load" / "loadgen", target / "load" / "loadgen.parquet", sink.LOADGEN_SCHEMA)
-    if (target / rundir.MANIFEST).exists():
-        rundir.complete_manifest(target, load={"killed": True, "completed_at": time.time()})
 
 
 def load_command(

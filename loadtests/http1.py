@@ -113,7 +113,12 @@ class ChunkedDecoder:
             line = buf[pos:nl]
             pos = nl + 1
             if state == self._SIZE:
-                size = _chunk_size(line)
+                try:
+                    size = int(line, 16)  # int() ignores the surrounding whitespace, including the CR
+                except ValueError:
+                    size = _chunk_size(line)
+                if size < 0:
+                    raise HTTPProtocolError("negative chunk size")
                 stop = pos + size
                 if size and buf[stop : stop + 2] == b"\r\n":  # fast path: the whole chunk is here
                     out.append(buf[pos:stop])
@@ -133,17 +138,12 @@ class ChunkedDecoder:
 
 
 def _chunk_size(line: bytes) -> int:
+    """The size of a chunk-size line with chunk extensions (``1a;name=value``)."""
+    text = line.split(b";", 1)[0].strip()
     try:
-        size = int(line, 16)  # int() ignores the surrounding whitespace, including the CR
+        return int(text, 16)
     except ValueError:
-        text = line.split(b";", 1)[0].strip()  # chunk extensions
-        try:
-            size = int(text, 16)
-        except ValueError:
-            raise HTTPProtocolError(f"bad chunk size {text[:20]!r}") from None
-    if size < 0:
-        raise HTTPProtocolError("negative chunk size")
-    return size
+        raise HTTPProtocolError(f"bad chunk size {text[:20]!r}") from None
 
 
 class LengthDecoder:

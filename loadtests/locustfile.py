@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import os
 import random
+import signal
 import time
 from typing import Any
 
@@ -55,9 +56,21 @@ def _add_arguments(parser: Any) -> None:
 @events.init.add_listener
 def _on_init(environment: Any, **_kwargs: Any) -> None:
     _ENVIRONMENT[:] = [environment]
+    _graceful_sigterm()
     recording.setup(environment)
     if recording.state(environment).role == "worker":
         _cache_default_args()
+
+
+def _graceful_sigterm() -> None:
+    """SIGTERM ends a run like Ctrl-C: users stop, rows are flushed and consolidated, Locust writes its reports.
+
+    Locust 2.x installs its own SIGTERM handler only after a headless *shape* run has finished (``main()`` joins
+    the shape greenlet first), so until then SIGTERM killed the process outright (exit -15) and the run directory
+    kept only unmerged part files. Mapping SIGTERM to KeyboardInterrupt takes the path Locust already handles
+    during a shape run ("Exiting due to CTRL+C interruption": stop, quitting hooks, reports)."""
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def _cache_default_args() -> None:

@@ -114,7 +114,7 @@ class SSEParser:
 
 def _stamp(line: bytes) -> float | None:
     try:
-        return float(line[line.index(b"=") + 1 :])
+        return float(line[5:] if line[1] == 32 else line[4:])  # b": ts=..." or b":ts=..."
     except ValueError:
         return None
 
@@ -161,18 +161,17 @@ def usage_tokens(obj: object) -> int | None:
 
 
 def _fast_content(data: bytes) -> Classified | None:
-    """Content or not without parsing, for compact JSON with neither ``"error"`` nor ``"usage"`` in it.
+    """``CONTENT`` without parsing, or ``None`` for "parse it".
 
     In compact JSON the bytes ``"content":"`` can only be a key followed by a string value (a quote inside a
-    string is escaped), so a ``content`` key with a non-empty string is content. Anything else (no such key,
-    whitespace, an error or usage object, or the word "error" in the text) takes the full JSON path.
+    string is escaped), so a ``content`` key with a non-empty string value is content. Frames without such a
+    key (error objects, whitespace-formatted JSON), with an empty content (the final chunk) or carrying a
+    ``"usage"`` object take the full JSON path.
     """
-    if b'"error"' in data or b'"usage"' in data:
-        return None
     i = data.find(b'"content":"')
-    if i < 0:
+    if i < 0 or data[i + 11 : i + 12] == b'"' or b'"usage"' in data:
         return None
-    return _R_CONTENT if data[i + 11 : i + 12] != b'"' else _R_OTHER
+    return _R_CONTENT
 
 
 def classify_native(event: bytes | None, data: bytes) -> Classified:

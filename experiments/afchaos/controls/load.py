@@ -84,4 +84,8 @@ def stop_load(timeout: float = 30.0) -> int | None:
             proc.wait()
     _state.pop("log").close()
     journal.record("load", {"pid": proc.pid, "stopped": time.time(), "returncode": proc.returncode})
+    run_dir = journal.run_dir()
+    if run_dir is not None and any((run_dir / "streams").glob("part-*.parquet")):
+        # Locust was killed before it consolidated: merge what it left (a separate process: no plane import).
+        subprocess.run([sys.executable, "-m", "loadtests.salvage", str(run_dir)], check=False, timeout=120)
     return proc.returncode

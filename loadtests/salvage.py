@@ -1,0 +1,36 @@
+"""Make a killed load run's directory whole: consolidate the part files it left and mark its manifest.
+
+`python -m loadtests.salvage RUN_DIR` (used by the harness after it had to kill Locust, and by the chaos
+load control, which may not import this plane) or `salvage(run_dir)`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from loadtests import rundir, sink
+from loadtests.record import arrow_schema
+
+
+def salvage(run_dir: Path) -> int:
+    """Consolidate `streams/` and `load/loadgen/` parts; returns the rows in streams.parquet."""
+    rows = sink.consolidate(run_dir / "streams", run_dir / "streams.parquet", arrow_schema())
+    sink.consolidate(run_dir / "load" / "loadgen", run_dir / "load" / "loadgen.parquet", sink.LOADGEN_SCHEMA)
+    if (run_dir / rundir.MANIFEST).exists() and not rundir.read_manifest(run_dir).get("ended"):
+        rundir.complete_manifest(run_dir, load={"killed": True, "completed_at": time.time()})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not Path(args[0]).is_dir():
+        print("usage: python -m loadtests.salvage RUN_DIR (an existing run directory)", file=sys.stderr)
+        return 2
+    print(f"{args[0]}: {salvage(Path(args[0]))} stream rows")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
