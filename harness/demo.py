@@ -1,29 +1,46 @@
-"""`make demo` / `afsuite demo`: the reference server on loopback, one timed stream per endpoint, then stop.
-
-This is the demo of the foundation; it grows into a load run and then the pre-release campaign as those
-planes land.
-"""
+"""`make demo` / `afsuite demo`: the embedded local cluster (AgentFlow reference server pods behind a service
+proxy), one timed stream per endpoint, the ~2-minute `demo` load profile with the cluster observer recording,
+then the report; every process it started is stopped at the end and the report path is printed."""
 
 from __future__ import annotations
 
-import secrets
-
 import typer
 
+from analysis.cli import report_command
+from harness.load import run_load
+from harness.observer import Observer
 from harness.probe import probe_all
-from localcluster.agentflow.process import ReferenceServer
+from harness.target import Target
+from localcluster.handle import LocalCluster
 
 
-def demo_command() -> None:
-    """Start the AgentFlow reference server, stream one request from each endpoint, print timings, stop."""
-    key = secrets.token_hex(16)  # a throwaway key: never printed
-    args = ["--seed", "7", "--ttft", "lognormal:median=0.2,sigma=0.3", "--itl", "const:0.02"]
-    typer.echo("starting the AgentFlow reference server on 127.0.0.1 ...")
-    with ReferenceServer(api_key=key, lifecycle="graceful", pod_name="demo-0", args=args) as srv:
-        typer.echo(f"reference server pid {srv.pid} at {srv.url} (metrics {srv.metrics_url})")
-        results = probe_all(srv.url, key)
-        for r in results:
-            typer.echo(r.line())
-    typer.echo(f"reference server pid {srv.pid} stopped (exit code {srv.returncode})")
-    if any(r.outcome != "ok" for r in results):
+def demo_command(
+    profile: str = typer.Option("demo", help="load profile to run (loadtests/profiles/)"),
+) -> None:
+    """Local cluster up, one stream per endpoint, the demo load profile, the report; everything stopped."""
+    typer.echo("starting the local cluster (3 zones x 7 nodes, AgentFlow production settings, fast time scale) ...")
+    with LocalCluster(time_scale="fast") as lc:
+        typer.echo(f"local cluster pid {lc.pid}: service {lc.service_url}, kubeconfig {lc.kubeconfig} "
+                   f"(context {lc.context})")
+        for result in probe_all(lc.service_url, lc.api_key):
+            typer.echo(result.line())
+        target = Target(name="local", kubeconfig=lc.kubeconfig, context=lc.context, namespace=lc.namespace,
+                        service_url=lc.service_url, api_key_file=str(lc.state_dir / "api-key"))
+        observer: Observer | None = None
+        run_dir = None
+        try:
+            from loadtests.rundir import resolve_run_dir
+
+            run_dir = resolve_run_dir(None, profile)
+            observer = Observer(target, run_dir)
+            observer.start()
+            run_load(profile, lc.service_url, run_dir, api_key=lc.api_key, echo=typer.echo)
+        finally:
+            if observer is not None:
+                observer.stop()
+    typer.echo("local cluster stopped; nothing left running")
+    if run_dir is None:
         raise typer.Exit(1)
+    code = report_command(run_dir)
+    typer.echo(f"report: {run_dir / 'report' / 'report.html'}")
+    raise typer.Exit(code)

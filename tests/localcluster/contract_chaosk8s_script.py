@@ -5,12 +5,13 @@ local cluster, under whichever kubernetes client generation this interpreter has
     KUBECONFIG=... KUBERNETES_CONTEXT=... python contract_chaosk8s_script.py PHASE NAMESPACE DEPLOYMENT SELECTOR
 
 PHASE `core`: kinds, pod/node/deployment/service/event probes, cordon/uncordon, drains (an empty node; a PDB
-denial), terminate_pods and the recovery, then delete_nodes on an empty node. PHASE `disruptive`: scale against
-the HPA, rollout, delete of the old ReplicaSet. Each phase first waits for the workload to be steady and leaves it
-steady (every node schedulable) for the next run. It prints ONE JSON object; each activity's outcome is recorded
-as {"value": ...} or {"raised": "ExceptionType", "message": ...} with its duration. It asserts nothing (the
-test does) and needs only the stdlib, kubernetes and chaosk8s: nothing of this repository. That is also why it
-is over 400 lines: the whole contract must be one file that both interpreters run, with no shared helpers.
+denial), terminate_pods and the recovery, then delete_nodes on an empty node. PHASE `disruptive`: a drain that
+evicts, scale against the HPA, rollout, delete of the old ReplicaSet. Each phase first waits for the workload to
+be steady and leaves it steady (every node schedulable) for the next run. It prints ONE JSON object; each
+activity's outcome is recorded as {"value": ...} or {"raised": "ExceptionType", "message": ...} with its duration.
+It asserts nothing (the test does) and needs only the stdlib, kubernetes and chaosk8s: nothing of this
+repository. That is also why it is over 400 lines: the whole contract must be one file that both interpreters
+run, with no shared helpers.
 """
 
 from __future__ import annotations
@@ -354,6 +355,7 @@ def scale_against_hpa(ctx: Ctx) -> dict[str, Any]:
     listed = ctx.apps.list_namespaced_deployment(ctx.ns, field_selector=f"metadata.name={ctx.dep}")
     out: dict[str, Any] = {"before": listed.items[0].spec.replicas, "rescales_before": rescales(ctx)}
     out["scale"] = outcome(dep_actions.scale_deployment, ctx.dep, 2, ctx.ns)
+    t0 = time.monotonic()
     seen: list[int] = []
     w = watch.Watch()
     for event in w.stream(ctx.apps.list_namespaced_deployment, ctx.ns, field_selector=f"metadata.name={ctx.dep}",
@@ -363,7 +365,7 @@ def scale_against_hpa(ctx: Ctx) -> dict[str, Any]:
             seen.append(replicas)
         if 2 in seen and replicas == 3:
             w.stop()
-    out["replicas_seen"] = seen
+    out["replicas_seen"], out["restored_after_s"] = seen, round(time.monotonic() - t0, 2)
     out["rescale_event"] = outcome(wait_until, lambda: rescales(ctx) > out["rescales_before"], 10,
                                    "the HPA's SuccessfulRescale event")
     out["steady_after_s"] = outcome(wait_until, ctx.steady, 60, "the workload to be steady again")
@@ -399,7 +401,26 @@ def rollout_and_replicaset(ctx: Ctx) -> dict[str, Any]:
     return out
 
 
+def drain_with_eviction(ctx: Ctx) -> dict[str, Any]:
+    """drain_nodes of a node with one workload pod while the PDB allows one disruption: evicted, waited for."""
+    pod = ctx.v1.read_namespaced_pod(sorted(ctx.serving())[0], ctx.ns)
+    node = pod.spec.node_name
+    out: dict[str, Any] = {"pod": pod.metadata.name, "node": node, "pdb_allowed": ctx.policy.
+                           read_namespaced_pod_disruption_budget(ctx.dep, ctx.ns).status.disruptions_allowed}
+    try:
+        out["drain"] = outcome(node_actions.drain_nodes, name=node, timeout=60)
+        out["pods_left_on_node"] = [p.metadata.name for p in ctx.v1.list_namespaced_pod(
+            ctx.ns, field_selector=f"spec.nodeName={node}").items]
+    finally:
+        out["uncordon"] = outcome(node_actions.uncordon_node, name=node)
+    out["evicted_pod_listed"] = [p.metadata.name for p in ctx.v1.list_namespaced_pod(
+        ctx.ns, field_selector=f"metadata.name={pod.metadata.name}").items]
+    out["steady_after_s"] = outcome(wait_until, ctx.steady, 60, "the workload to be steady again")
+    return out
+
+
 def disruptive(ctx: Ctx, res: dict[str, Any]) -> None:
+    res["drain"] = drain_with_eviction(ctx)
     res["scale"] = scale_against_hpa(ctx)
     res["rollout"] = rollout_and_replicaset(ctx)
 

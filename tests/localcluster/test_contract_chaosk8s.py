@@ -7,7 +7,8 @@ subprocess with KUBECONFIG / KUBERNETES_CONTEXT set, as `chaos run` would, once 
 it), and prints JSON that the tests below assert on. Phase `core` (default suite): list/get of every served kind,
 pod/node/deployment/service/event probes (the watch-based ones with short timeouts), cordon/uncordon, drains,
 terminate_pods with proof, delete_nodes. Phase `disruptive` (@slow: a rollout of 3 pods takes ~45 s per
-generation): scale_deployment against the HPA, rollout_deployment, delete_replica_set of the old ReplicaSet.
+generation): a drain that evicts, scale_deployment against the HPA, rollout_deployment, delete_replica_set of
+the old ReplicaSet.
 
     AFSUITE_K8S37_PYTHON=$PWD/.venv-k37/bin/python .venv/bin/pytest tests/localcluster/test_contract_chaosk8s.py
 """
@@ -118,7 +119,11 @@ def test_list_and_get_every_served_kind(core):
     assert len(value(kinds["pods"])["names"]) == 3 and "agentflow" in value(kinds["namespaces"])["names"]
     details = value(kinds["details"])
     assert details["deployment_status_ready"] == details["scale_replicas"] == 3
-    assert details["hpa"] == {"min": 3, "max": 20, "desired": 3, "current": 3}
+    hpa = details["hpa"]
+    assert (hpa["min"], hpa["max"], hpa["current"]) == (3, 20, 3), hpa
+    # desiredReplicas keeps its old value (0) until the HPA's first metric-based decision, as upstream's does
+    # while every pod is still in its CPU initialisation period (FailedGetResourceMetric)
+    assert hpa["desired"] in (0, 3), hpa
     assert details["pdb"] == {"min_available": 2, "expected": 3, "current_healthy": 3, "allowed": 1}
     assert details["endpoint_ready_addresses"] == 3 and details["slice_ready"] == [True, True, True]
     assert details["events_k8s_io_all_have_event_time"] is True
@@ -194,7 +199,9 @@ def test_drain_raises_on_the_first_pdb_denial(core):
     assert message.startswith(f"Failed to evict pod {t['drain_victim']['pod']}: ")
     status = json.loads(message.split(": ", 1)[1])
     assert status["code"] == 429 and status["reason"] == "TooManyRequests", status
-    assert status["details"]["causes"][0]["reason"] == "DisruptionBudget"
+    assert status["message"] == "Cannot evict pod as it would violate the pod's disruption budget."
+    assert status["details"]["causes"] == [{"reason": "DisruptionBudget", "message": "The disruption budget "
+                                            "agentflow needs 2 healthy pods and has 2 currently"}]
     assert t["drain_pdb"]["seconds"] < 5, "chaosk8s raises on the first denial, without retrying"
     assert t["drain_victim_after"] == {"same_uid": True, "terminating": False}
     assert value(t["drain_pdb_uncordon"]) == [t["drain_victim"]["node"]]
@@ -233,11 +240,21 @@ def test_delete_nodes(core, generation):
 
 
 @pytest.mark.slow
+def test_drain_evicts_when_the_pdb_allows_it(disruptive):
+    d = section(disruptive, "drain")
+    assert d["pdb_allowed"] == 1
+    assert value(d["drain"]) == [d["node"]], "the eviction was allowed (201) and the pod went"
+    assert d["pods_left_on_node"] == [] and d["evicted_pod_listed"] == []
+    assert value(d["uncordon"]) == [d["node"]] and value(d["steady_after_s"]) is True
+
+
+@pytest.mark.slow
 def test_scale_deployment_is_overridden_by_the_hpa(disruptive):
     s = section(disruptive, "scale")
     assert s["before"] == 3 and value(s["scale"]) is None
     # a watch from the list's resourceVersion sees the PATCH (2), then the HPA's minReplicas winning (3)
-    assert s["replicas_seen"] == [2, 3], s["replicas_seen"]
+    assert s["replicas_seen"] in ([2, 3], [3, 2, 3]), s["replicas_seen"]  # [3, ..]: a status write came first
+    assert s["restored_after_s"] < 10, "the HPA (sync every 3 s at time scale fast) restores minReplicas"
     assert value(s["rescale_event"]) is True  # "New size: 3; reason: Current number of replicas below ..."
     assert value(s["steady_after_s"]) is True
 
