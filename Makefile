@@ -9,7 +9,7 @@ VENV37 ?= .venv-k37
 STAMP37 := $(VENV37)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test test-slow lint demo clean
+.PHONY: install test test-slow lint demo chaos campaign clean
 
 install: $(STAMP)
 
@@ -38,6 +38,17 @@ test-slow: install $(STAMP37)
 
 demo: install
 	$(BIN)/python -m harness demo
+
+# Against the running local cluster (`afsuite cluster up`) or TARGET=targets/<file>.yaml.
+EXPERIMENT ?= pod-kill
+NAME ?= pre-release
+TARGET_ARG = $(if $(TARGET),--target $(TARGET),)
+
+chaos: install
+	$(BIN)/python -m harness chaos $(EXPERIMENT) $(TARGET_ARG)
+
+campaign: install
+	$(BIN)/python -m harness campaign $(NAME) $(TARGET_ARG)
 
 clean:
 	rm -rf $(VENV) $(VENV37) .pytest_cache .ruff_cache
