@@ -25,6 +25,26 @@ class RunDirError(Exception):
     """The run directory is missing a required file or a file breaks the schema."""
 
 
+def parquet_sources(run_dir: Path, name: str) -> tuple[list[Path], str | None]:
+    """The files holding `name` (e.g. streams.parquet) and a note for the report, if any.
+
+    The consolidated file when it exists; otherwise the part files a stopped or killed run leaves behind
+    (`<stem>/part-*.parquet`; names starting with `_` or `.` are unfinished and skipped), read in name order.
+    """
+    path = run_dir / name
+    folder = path.with_suffix("")
+    parts = []
+    if folder.is_dir():
+        parts = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith(("_", ".")))
+    relative = folder.relative_to(run_dir).as_posix()
+    if path.is_file():
+        note = f"{name}: {len(parts)} part file(s) in {relative}/ were not read (the consolidated file was)"
+        return [path], note if parts else None
+    if parts:
+        return parts, f"{name} was not consolidated: read {len(parts)} part file(s) from {relative}/"
+    return [], None
+
+
 def checked_columns(path: Path, schema: pa.Schema, columns: Sequence[str] | None) -> list[str]:
     """The wanted columns after checking the file has them all (a clear error naming the file if not)."""
     wanted = list(columns) if columns is not None else list(schema.names)
@@ -61,13 +81,19 @@ def conform(table: pa.Table, schema: pa.Schema, path: Path) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def read_table(path: Path, schema: pa.Schema, columns: Sequence[str] | None, dictionary: Sequence[str]) -> pa.Table:
-    wanted = checked_columns(path, schema, columns)
-    try:
-        table = pq.read_table(path, columns=wanted, read_dictionary=[c for c in dictionary if c in wanted] or None)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise RunDirError(f"{path}: could not be read ({exc})") from exc
-    return conform(table, schema, path)
+def read_table(
+    paths: Sequence[Path], schema: pa.Schema, columns: Sequence[str] | None, dictionary: Sequence[str]
+) -> pa.Table:
+    """One table from one or more files (part files are concatenated in order)."""
+    tables = []
+    for path in paths:
+        wanted = checked_columns(path, schema, columns)
+        read_dictionary = [c for c in dictionary if c in wanted] or None
+        try:
+            tables.append(conform(pq.read_table(path, columns=wanted, read_dictionary=read_dictionary), schema, path))
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise RunDirError(f"{path}: could not be read ({exc})") from exc
+    return pa.concat_tables(tables) if len(tables) != 1 else tables[0]
 
 
 def _codes(column: pa.ChunkedArray, mapping: dict[str, int]) -> np.ndarray:
@@ -93,16 +119,24 @@ def _numbers(column: pa.ChunkedArray, dtype: np.dtype) -> tuple[np.ndarray, np.n
     return pc.fill_null(column, False if dtype.kind == "b" else 0).to_numpy(), mask
 
 
+def _row_groups(paths: Sequence[Path], dictionary: Sequence[str]) -> tuple[list[pq.ParquetFile], int]:
+    files = []
+    for path in paths:
+        try:
+            files.append(pq.ParquetFile(path, read_dictionary=list(dictionary) or None))
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise RunDirError(f"{path}: could not be read ({exc}); the writer may have crashed") from exc
+    return files, sum(f.metadata.num_rows for f in files)
+
+
 def read_frame_chunked(
-    path: Path, schema: pa.Schema, columns: Sequence[str] | None, dictionary: Sequence[str], list_column: str
+    paths: Sequence[Path], schema: pa.Schema, columns: Sequence[str] | None, dictionary: Sequence[str],
+    list_column: str,
 ) -> tuple[pd.DataFrame, pa.ChunkedArray | None]:
     """(frame of every wanted column but `list_column`, that column as arrow) read row group by row group."""
-    wanted = checked_columns(path, schema, columns)
-    try:
-        parquet = pq.ParquetFile(path, read_dictionary=[c for c in dictionary if c in wanted] or None)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise RunDirError(f"{path}: could not be read ({exc})") from exc
-    rows = parquet.metadata.num_rows
+    checked = [checked_columns(path, schema, columns) for path in paths]  # every part file must have them
+    wanted = checked[0] if checked else list(columns or schema.names)
+    files, rows = _row_groups(paths, [c for c in dictionary if c in wanted])
     arrays: dict[str, np.ndarray] = {}
     chunks: dict[str, list[pa.Array]] = {}  # the list column and unique strings (ids) stay arrow-backed
     for name in wanted:
@@ -115,22 +149,38 @@ def read_frame_chunked(
     mappings: dict[str, dict[str, int]] = {name: {} for name in wanted if name in dictionary}
     masks: dict[str, np.ndarray] = {}  # null masks of integer/boolean columns that had nulls
     start = 0
-    for group in range(parquet.num_row_groups):
-        try:
-            table = conform(parquet.read_row_group(group, columns=wanted), schema, path)
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise RunDirError(f"{path}: row group {group} could not be read ({exc})") from exc
-        end = start + table.num_rows
-        for name in wanted:
-            if name in chunks:
-                chunks[name].extend(table.column(name).chunks)
-            elif name in mappings:
-                arrays[name][start:end] = _codes(table.column(name), mappings[name])
-            else:
-                arrays[name][start:end], mask = _numbers(table.column(name), arrays[name].dtype)
-                if mask is not None:
-                    masks.setdefault(name, np.zeros(rows, bool))[start:end] = mask
-        start = end
+    for parquet, path in zip(files, paths, strict=True):
+        for group in range(parquet.num_row_groups):
+            try:
+                table = conform(parquet.read_row_group(group, columns=wanted), schema, path)
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise RunDirError(f"{path}: row group {group} could not be read ({exc})") from exc
+            end = start + table.num_rows
+            for name in wanted:
+                if name in chunks:
+                    chunks[name].extend(table.column(name).chunks)
+                elif name in mappings:
+                    arrays[name][start:end] = _codes(table.column(name), mappings[name])
+                else:
+                    arrays[name][start:end], mask = _numbers(table.column(name), arrays[name].dtype)
+                    if mask is not None:
+                        masks.setdefault(name, np.zeros(rows, bool))[start:end] = mask
+            start = end
+    frame = _frame(wanted, arrays, chunks, mappings, masks, list_column)
+    pa.default_memory_pool().release_unused()  # hand the row groups' decoding buffers back to the system
+    lists = chunks.get(list_column)
+    gaps = None if lists is None else pa.chunked_array(lists, type=schema.field(list_column).type)
+    return frame, gaps
+
+
+def _frame(
+    wanted: Sequence[str],
+    arrays: dict[str, np.ndarray],
+    chunks: dict[str, list[pa.Array]],
+    mappings: dict[str, dict[str, int]],
+    masks: dict[str, np.ndarray],
+    list_column: str,
+) -> pd.DataFrame:
     data: dict[str, object] = {}
     for name in wanted:
         if name in mappings:  # pop: each int32 code array is freed once its categorical exists
@@ -142,8 +192,4 @@ def read_frame_chunked(
             data[name] = masked(arrays[name], masks[name])
         elif name in arrays:
             data[name] = arrays[name]
-    frame = pd.DataFrame(data, copy=False)
-    pa.default_memory_pool().release_unused()  # hand the row groups' decoding buffers back to the system
-    lists = chunks.get(list_column)
-    gaps = None if lists is None else pa.chunked_array(lists, type=schema.field(list_column).type)
-    return frame, gaps
+    return pd.DataFrame(data, copy=False)

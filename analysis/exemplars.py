@@ -1,7 +1,7 @@
 """Name the streams behind a verdict (stream_id, request_id, pod) without loading those columns for all rows.
 
 Only the parquet row groups holding the wanted rows are read, so naming a few exemplar streams of a
-10-million-row run costs one row group per exemplar at most.
+10-million-row run costs one row group per exemplar at most. Works on streams.parquet or on part files.
 """
 
 from __future__ import annotations
@@ -12,35 +12,47 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from analysis.schema import STREAMS_FILE
-
 NAME_COLUMNS = ("stream_id", "request_id", "pod")
 
 
 class StreamLookup:
-    def __init__(self, run_dir: Path) -> None:
-        self.path = run_dir / STREAMS_FILE
+    """Looks rows up in the files the streams frame was read from (`RunData.stream_files`, in row order)."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = list(paths)
+
+    def _row_groups(self) -> list[tuple[pq.ParquetFile, int, int]]:
+        """(file, row group, first row) for every row group of every file."""
+        groups, start = [], 0
+        for path in self.paths:
+            parquet = pq.ParquetFile(path)
+            for group in range(parquet.num_row_groups):
+                groups.append((parquet, group, start))
+                start += parquet.metadata.row_group(group).num_rows
+        return groups
 
     def describe(self, rows: Sequence[int]) -> dict[int, str]:
-        """row -> "stream <id> (request <id>, pod <name>)"; empty when streams.parquet cannot be read."""
-        if not rows or not self.path.is_file():
+        """row -> "stream <id> (request_id <id>, pod <name>)"; empty when the files cannot be read."""
+        if not rows or not self.paths:
             return {}
-        parquet = pq.ParquetFile(self.path)
-        present = [c for c in NAME_COLUMNS if c in parquet.schema_arrow.names]
-        if "stream_id" not in present:
+        try:
+            groups = self._row_groups()
+        except (OSError, ValueError):
             return {}
-        sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        wanted = np.asarray(sorted(set(int(r) for r in rows)), dtype=np.int64)
-        groups = np.searchsorted(starts, wanted, side="right") - 1
+        starts = np.array([g[2] for g in groups] + [np.iinfo(np.int64).max])
+        wanted = np.asarray(sorted({int(r) for r in rows}), dtype=np.int64)
+        index = np.searchsorted(starts, wanted, side="right") - 1
         names: dict[int, str] = {}
-        for group in np.unique(groups):
-            if group < 0 or group >= parquet.num_row_groups:
+        for i in np.unique(index):
+            if not 0 <= i < len(groups):
                 continue
-            table = parquet.read_row_group(int(group), columns=present)
-            local = wanted[groups == group] - starts[group]
-            picked = table.take(local).to_pylist()
-            for row, record in zip(wanted[groups == group], picked, strict=True):
+            parquet, group, first = groups[i]
+            present = [c for c in NAME_COLUMNS if c in parquet.schema_arrow.names]
+            if "stream_id" not in present:
+                continue
+            mine = wanted[index == i]
+            table = parquet.read_row_group(group, columns=present)
+            for row, record in zip(mine, table.take(mine - first).to_pylist(), strict=True):
                 names[int(row)] = _label(record)
         return names
 

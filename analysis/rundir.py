@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from analysis.columnar import SCHEMA_HINT, RunDirError, read_frame_chunked, read_table
+from analysis.columnar import SCHEMA_HINT, RunDirError, parquet_sources, read_frame_chunked, read_table
 from analysis.derive import add_derived
 from analysis.schema import (
     LOADGEN_FILE,
@@ -47,6 +47,12 @@ class RunData:
     stages: pd.DataFrame | None
     loadgen: pd.DataFrame | None
     skipped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # how inputs were read (e.g. from part files)
+
+    @property
+    def stream_files(self) -> list[Path]:
+        """The files the stream rows came from, in row order."""
+        return parquet_sources(self.run_dir, STREAMS_FILE)[0]
 
     @property
     def origin(self) -> float:
@@ -89,8 +95,8 @@ def _dictionary(schema: pa.Schema) -> tuple[str, ...]:
     return STREAMS_DICTIONARY_COLUMNS if schema is STREAMS_SCHEMA else ("worker",)
 
 
-def _read_parquet(path: Path, schema: pa.Schema, columns: Sequence[str] | None) -> pa.Table:
-    return read_table(path, schema, columns, _dictionary(schema))
+def _read_parquet(paths: Sequence[Path], schema: pa.Schema, columns: Sequence[str] | None) -> pa.Table:
+    return read_table(paths, schema, columns, _dictionary(schema))
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
@@ -103,18 +109,19 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
 def read_streams(
     run_dir: Path, columns: Sequence[str] | None = None, gaps_as_arrow: bool = False
 ) -> tuple[pd.DataFrame, pa.ChunkedArray | None]:
-    """streams.parquet as a frame (all columns by default) with the derived columns added.
+    """streams.parquet (or the part files of an unconsolidated run) as a frame with the derived columns.
 
-    Low-cardinality strings become categoricals. With `gaps_as_arrow`, `gap_sample` is returned as the second
-    value (an arrow column, row-aligned) instead of a frame column, which keeps the big list column compact.
+    All columns by default. Low-cardinality strings become categoricals. With `gaps_as_arrow`, `gap_sample` is
+    returned as the second value (an arrow column, row-aligned) instead of a frame column, which keeps the big
+    list column compact. Raises FileNotFoundError when there is neither the file nor part files.
     """
-    path = run_dir / STREAMS_FILE
-    if not path.is_file():
-        raise FileNotFoundError(path)
+    paths, _ = parquet_sources(run_dir, STREAMS_FILE)
+    if not paths:
+        raise FileNotFoundError(run_dir / STREAMS_FILE)
     if gaps_as_arrow:
-        frame, gaps = read_frame_chunked(path, STREAMS_SCHEMA, columns, STREAMS_DICTIONARY_COLUMNS, "gap_sample")
+        frame, gaps = read_frame_chunked(paths, STREAMS_SCHEMA, columns, STREAMS_DICTIONARY_COLUMNS, "gap_sample")
         return add_derived(frame), gaps
-    return add_derived(_to_pandas(_read_parquet(path, STREAMS_SCHEMA, columns))), None
+    return add_derived(_to_pandas(_read_parquet(paths, STREAMS_SCHEMA, columns))), None
 
 
 def empty_streams(columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -124,11 +131,11 @@ def empty_streams(columns: Sequence[str] | None = None) -> pd.DataFrame:
 
 
 def read_optional(run_dir: Path, name: str, schema: pa.Schema) -> tuple[pd.DataFrame | None, str | None]:
-    """An optional parquet file as a frame, or (None, reason) when it is absent."""
-    path = run_dir / name
-    if not path.is_file():
+    """An optional parquet file (or its part files) as a frame, or (None, reason) when it is absent."""
+    paths, _ = parquet_sources(run_dir, name)
+    if not paths:
         return None, f"{name} not found in the run directory"
-    return _to_pandas(_read_parquet(path, schema, None)), None
+    return _to_pandas(_read_parquet(paths, schema, None)), None
 
 
 def load_run(run_dir: Path | str, stream_columns: Sequence[str] | None = None) -> RunData:
@@ -145,13 +152,14 @@ def load_run(run_dir: Path | str, stream_columns: Sequence[str] | None = None) -
     except FileNotFoundError:
         streams, gaps = empty_streams(stream_columns), None
         skipped[STREAMS_FILE] = f"{STREAMS_FILE} not found in the run directory"
+    notes = [n for n in (parquet_sources(run_dir, f)[1] for f in (STREAMS_FILE, STAGES_FILE, LOADGEN_FILE)) if n]
     stages, reason = read_optional(run_dir, STAGES_FILE, STAGES_SCHEMA)
     if reason:
         skipped[STAGES_FILE] = reason
     loadgen, reason = read_optional(run_dir, LOADGEN_FILE, LOADGEN_SCHEMA)
     if reason:
         skipped[LOADGEN_FILE] = reason
-    return RunData(run_dir, manifest, streams, gaps, stages, loadgen, skipped)
+    return RunData(run_dir, manifest, streams, gaps, stages, loadgen, skipped, notes)
 
 
 def load_for_report(run_dir: Path | str) -> RunData:

@@ -29,8 +29,8 @@ SCHEMAS: dict[str, pa.Schema] = {
                     ("template_hash", S), ("pod_ip", S), ("scheduled", B), ("unschedulable_reason", S)),
     "nodes": _schema(("node", S), ("zone", S), ("unschedulable", B), ("ready", S), ("taints", S)),
     "hpa": _schema(("name", S), ("min_replicas", I), ("max_replicas", I), ("current_replicas", I),
-                   ("desired_replicas", I), ("last_scale_time", F), ("cpu_utilization", F), ("metrics", S),
-                   ("behavior", S), ("conditions", S)),
+                   ("desired_replicas", I), ("last_scale_time", F), ("cpu_utilization", F), ("cpu_target", F),
+                   ("metrics", S), ("behavior", S), ("conditions", S)),
     "pdb": _schema(("name", S), ("min_available", S), ("max_unavailable", S), ("expected_pods", I),
                    ("desired_healthy", I), ("current_healthy", I), ("disruptions_allowed", I),
                    ("generation", I), ("observed_generation", I)),
@@ -137,6 +137,15 @@ def _cpu_utilization(metrics: list[Obj]) -> float | None:
     return None
 
 
+def _cpu_target(spec: Obj) -> float | None:
+    for m in spec.get("metrics") or []:
+        res = m.get("resource") or {}
+        if m.get("type") == "Resource" and res.get("name") == "cpu":
+            value = (res.get("target") or {}).get("averageUtilization")
+            return None if value is None else float(value)
+    return None
+
+
 def hpa_rows(now: float, items: list[Obj], _z: dict) -> list[Obj]:
     out = []
     for h in items:
@@ -145,7 +154,8 @@ def hpa_rows(now: float, items: list[Obj], _z: dict) -> list[Obj]:
         out.append({"time": now, "name": h["metadata"]["name"], "min_replicas": spec.get("minReplicas", 1),
                     "max_replicas": spec.get("maxReplicas"), "current_replicas": st.get("currentReplicas", 0),
                     "desired_replicas": st.get("desiredReplicas", 0), "last_scale_time": ts(st.get("lastScaleTime")),
-                    "cpu_utilization": _cpu_utilization(metrics), "metrics": _j(metrics),
+                    "cpu_utilization": _cpu_utilization(metrics), "cpu_target": _cpu_target(spec),
+                    "metrics": _j(metrics),
                     "behavior": _j(spec.get("behavior")), "conditions": _j(st.get("conditions"))})
     return out
 

@@ -191,7 +191,7 @@ def _skipped(item: PlannedSlo, unit: str, reason: str) -> CheckResult:
 
 
 def evaluate_slos(run: RunData, config: SloConfig, tables: LatencyTables) -> list[CheckResult]:
-    lookup = StreamLookup(run.run_dir)
+    lookup = StreamLookup(run.stream_files)
     results = []
     for item in plan(config):
         if item.key == "error_rate":

@@ -79,8 +79,9 @@ def render_html(analysis: Analysis, plots: dict[str, tuple[str, bytes]]) -> str:
         parts += ["<h2>Latency per endpoint</h2>", _table(["Endpoint", *LATENCY_HEADER], rows)]
     if len(analysis.stages):
         parts += ["<h2>Load stages</h2>", _table(STAGE_HEADER, stage_rows(analysis))]
-    if analysis.run.skipped:
-        items = "".join(f"<li>{escape(f)}: {escape(r)}</li>" for f, r in sorted(analysis.run.skipped.items()))
-        parts += ["<h2>Inputs skipped</h2>", f"<ul>{items}</ul>"]
+    if analysis.run.skipped or analysis.run.notes:
+        items = "".join(f"<li>skipped {escape(f)}: {escape(r)}</li>" for f, r in sorted(analysis.run.skipped.items()))
+        items += "".join(f"<li>{escape(note)}</li>" for note in analysis.run.notes)
+        parts += ["<h2>Inputs</h2>", f"<ul>{items}</ul>"]
     parts += ["<h2>Formulas</h2>", _table(["Name", "Definition"], FORMULAS), "</body></html>"]
     return "\n".join(parts) + "\n"

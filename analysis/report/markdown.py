@@ -47,8 +47,9 @@ def render_markdown(analysis: Analysis) -> str:
     if len(analysis.stages):
         lines += ["", "### Load stages", "", *table(STAGE_HEADER, stage_rows(analysis))]
     lines += ["", f"Metrics over time ({analysis.window_s:g} s windows) are plotted in report.html and plots/."]
-    if analysis.run.skipped:
-        lines += ["", "### Inputs skipped", ""]
-        lines += [f"- {file}: {reason}" for file, reason in sorted(analysis.run.skipped.items())]
+    if analysis.run.skipped or analysis.run.notes:
+        lines += ["", "### Inputs", ""]
+        lines += [f"- skipped {file}: {reason}" for file, reason in sorted(analysis.run.skipped.items())]
+        lines += [f"- {note}" for note in analysis.run.notes]
     lines += ["", "## Formulas", "", *table(["Name", "Definition"], FORMULAS)]
     return "\n".join(lines) + "\n"

@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.checks import EXIT_CODES, CheckResult, Verdict, judge, overall_verdict
+from analysis.checks import EXIT_CODES, CheckResult, Verdict, invalid_reason, judge, overall_verdict
+from analysis.checks.cluster_checks import evaluate_cluster
 from analysis.checks.goodput import good_mask, goodput
+from analysis.cluster import ClusterData, load_cluster
 from analysis.labels import counts
 from analysis.latency import METRICS, LatencyTables
 from analysis.rundir import RunData
@@ -39,14 +41,27 @@ class Analysis:
     latency_by_endpoint: pd.DataFrame  # index (endpoint, metric)
     outcomes: dict[str, int]
     goodput: dict[str, Any]
+    cluster: ClusterData | None = None  # cluster/ and chaos/ files (None: not loaded)
 
     @property
     def stage_spans(self) -> list[tuple[str, float, float]]:
         """(stage, start_s, end_s) for every stage with a known time span, in time order."""
         if "start_s" not in self.stages.columns:
             return []
-        spans = self.stages.dropna(subset=["start_s", "end_s"])
+        last = float(self.windows["start_s"].max() + self.window_s) if len(self.windows) else np.nan
+        spans = self.stages.assign(end_s=self.stages["end_s"].fillna(last))  # a killed run never ended its stage
+        spans = spans.dropna(subset=["start_s", "end_s"])
         return [(str(name), float(row.start_s), float(row.end_s)) for name, row in spans.iterrows()]
+
+    @property
+    def mark_spans(self) -> list[tuple[str, float, float]]:
+        """(activity, start_s, end_s) of every fault mark (chaos/marks.parquet), in time order."""
+        marks = self.cluster.marks if self.cluster is not None else None
+        if marks is None or not len(marks):
+            return []
+        origin = self.run.origin
+        return [(str(a), float(s - origin), float((e if np.isfinite(e) else s) - origin))
+                for a, s, e in zip(marks["activity"], marks["start"], marks["end"], strict=True)]
 
 
 def _outcomes(run: RunData) -> dict[str, int]:
@@ -70,6 +85,10 @@ def analyse(run: RunData, window_s: float = WINDOW_S) -> Analysis:
     """Run every check and compute the metrics the report shows."""
     window_s = effective_width(run, window_s)
     checks, tables, slos = judge(run, [window_grouping(run, window_s), stage_grouping(run)])
+    cluster = load_cluster(run.run_dir)
+    gate = [c for c in checks if c.kind == "validity" and c.verdict == "invalid"]
+    reason = "; ".join(invalid_reason(c) for c in gate) or None
+    checks = [*checks, *evaluate_cluster(run, cluster, slos, reason)]
     overall = overall_verdict(checks)
     good = good_mask(run, slos)
     errors = errors_by_outcome(run, window_s)
@@ -89,6 +108,7 @@ def analyse(run: RunData, window_s: float = WINDOW_S) -> Analysis:
         latency_by_endpoint=by_endpoint,
         outcomes=_outcomes(run),
         goodput=goodput(run, slos, good),
+        cluster=cluster if cluster.present else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""PNG plots over time (seconds since run start) with the load stages drawn as labelled shaded spans.
+"""PNG plots over time (seconds since run start) with the load stages drawn as labelled shaded spans and the fault
+marks (chaos/marks.parquet) as hatched red spans labelled with the activity.
 
 matplotlib is imported inside the functions and used through its object API with the Agg canvas, so nothing
 global (pyplot state, the process-wide backend) is touched.
@@ -52,6 +53,14 @@ def _stages(axes: list[Any], analysis: Analysis) -> None:
         axes[0].annotate(
             name, xy=((start + end) / 2, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
             textcoords="offset points", ha="center", va="bottom", fontsize=8, color=colour,
+        )
+    for name, start, end in analysis.mark_spans:  # fault marks: hatched red spans labelled with the activity
+        for ax in axes:
+            ax.axvspan(start, max(end, start + 0.2), facecolor="#cf222e", alpha=0.12, hatch="//", edgecolor="#cf222e",
+                       linewidth=0)
+        axes[-1].annotate(
+            name, xy=(start, 0.0), xycoords=("data", "axes fraction"), xytext=(2, 2), textcoords="offset points",
+            ha="left", va="bottom", fontsize=7, color="#cf222e", rotation=90,
         )
     axes[-1].set_xlabel("seconds since run start")
 

@@ -56,6 +56,7 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
                 "window_s": analysis.window_s,
             },
             "inputs_skipped": analysis.run.skipped,
+            "input_notes": analysis.run.notes,
         }
     )
 

@@ -133,6 +133,13 @@ def test_python_dash_m_analysis_report(failing):
     assert "| slo.error_rate | FAIL |" in done.stdout
 
 
+def test_bad_usage_is_not_mistaken_for_an_invalid_run(capsys):
+    from analysis.__main__ import main
+
+    assert main([]) == 3 and main(["report"]) == 3
+    assert "usage" in capsys.readouterr().err
+
+
 def test_atomic_writer_leaves_old_file_and_no_temp_on_error(tmp_path):
     target = tmp_path / "report.md"
     write_atomic(target, b"old report")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from analysis_runs import make_streams, write_run
+from analysis_runs import default_loadgen, make_streams, write_run
 
 from analysis.derive import pooled_itl
 from analysis.rundir import RunDirError, load_for_report, load_run, read_streams
@@ -149,3 +150,43 @@ def test_chunked_reader_unifies_row_groups_and_nulls(tmp_path):
     whole, _ = read_streams(run)  # the whole-table reader (pandas' own conversion) agrees
     np.testing.assert_array_equal(whole["ttft"], streams["ttft"])
     assert whole["endpoint"].astype(object).tolist()[3:6] == ["openai_chat", np.nan, "native_chat"]
+
+
+def _split_into_parts(run, name, parts):
+    """Rewrite <name>.parquet as the part files a killed (unconsolidated) run leaves: <stem>/part-*.parquet."""
+    table = pq.read_table(run / name)
+    folder = (run / name).with_suffix("")
+    folder.mkdir()
+    bounds = np.linspace(0, table.num_rows, parts + 1).astype(int)
+    for i, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+        pq.write_table(table.slice(lo, hi - lo), folder / f"part-local-{i:06d}.parquet")
+    (folder / "_part-local-999999.parquet").write_bytes(b"unfinished")  # skipped: not renamed into place yet
+    (run / name).unlink()
+
+
+def test_unconsolidated_run_reads_part_files(tmp_path):
+    from analysis.checks import judge
+
+    frame = make_streams(90)
+    frame["endpoint"] = ["agent_run"] * 30 + ["openai_chat"] * 60  # the parts have different dictionaries
+    frame.loc[75, ["first_token", "last_token", "end"]] += 9.0  # one very slow stream, in the last part
+    run = write_run(tmp_path, frame, profile={"slos": {"ttft_p99": 1.0}}, loadgen=default_loadgen())
+    _split_into_parts(run, "streams.parquet", 3)
+    _split_into_parts(run, "load/loadgen.parquet", 2)
+    loaded = load_for_report(run)
+    assert len(loaded.streams) == 90 and len(loaded.loadgen) == 60 and len(loaded.gaps) == 90
+    assert loaded.streams["endpoint"].astype(object).tolist() == frame["endpoint"].tolist()
+    assert "streams.parquet was not consolidated: read 3 part file(s) from streams/" in loaded.notes
+    assert any("load/loadgen" in note for note in loaded.notes)
+    ttft = judge(loaded)[0][-2]
+    assert ttft.name == "slo.ttft_p99" and ttft.verdict == "fail"
+    assert ttft.evidence.objects[0].startswith("stream w0-75 (request_id req-")  # named across part files
+
+
+def test_consolidated_file_wins_over_leftover_parts(tmp_path):
+    run = write_run(tmp_path, make_streams(30))
+    (run / "streams").mkdir()
+    pq.write_table(pq.read_table(run / "streams.parquet").slice(0, 5), run / "streams" / "part-w0-000000.parquet")
+    loaded = load_run(run)
+    assert len(loaded.streams) == 30
+    assert loaded.notes == ["streams.parquet: 1 part file(s) in streams/ were not read (the consolidated file was)"]

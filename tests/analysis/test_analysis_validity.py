@@ -54,7 +54,7 @@ def test_dispatch_lag_invalidates(tmp_path):
     frame.loc[late, ["sent", "headers", "first_token", "last_token", "end"]] += 2.0
     checks = _judge(tmp_path, frame, default_loadgen())
     lag = checks["validity.dispatch_lag"]
-    assert lag.verdict == "invalid" and lag.measured > 1.0 and lag.threshold == 1.0
+    assert lag.verdict == "invalid" and lag.measured > 1.0 and lag.threshold == 0.1  # the default
     assert lag.evidence.details["late_streams"] == len(late)
     assert checks["slo.ttft_p99"].verdict == "invalid"
     relaxed = _judge(tmp_path / "b", frame, default_loadgen(), {"validity": {"max_dispatch_lag_p99": 5}})

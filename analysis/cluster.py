@@ -1,0 +1,184 @@
+"""Read the observer's `cluster/*.parquet` and the chaos outputs (`chaos/`) of a run directory into frames.
+
+Every file is optional: a missing file leaves its frame `None` and a reason in `ClusterData.skipped`, which the
+checks turn into a `skipped` verdict. A file that exists but lacks a column it must have raises `RunDirError`
+naming the file and the column. Columns are those of the observer (harness/observer_rows.py), restated here
+because the analysis plane reads only files. Also reads the per-stream columns the cluster checks need (pod,
+stream id, sent/headers) that the report's stream frame leaves out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from analysis.columnar import RunDirError, parquet_sources
+from analysis.schema import STREAMS_FILE
+
+# file stem -> columns a check relies on (the observer writes more)
+CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "deployments": ("time", "name", "spec_replicas", "replicas", "ready", "anti_affinity_required", "spread"),
+    "replicasets": ("time", "name", "template_hash"),
+    "pods": ("time", "pod", "node", "zone", "phase", "ready", "terminating", "created", "ready_since",
+             "deleted_at", "template_hash", "scheduled", "unschedulable_reason"),
+    "nodes": ("time", "node", "zone", "unschedulable", "ready"),
+    "hpa": ("time", "name", "min_replicas", "max_replicas", "current_replicas", "desired_replicas", "behavior"),
+    "pdb": ("time", "name", "desired_healthy", "current_healthy", "disruptions_allowed"),
+    "endpoints": ("time", "pod", "ready", "serving", "terminating"),
+    "events": ("time", "type", "reason", "message", "kind", "object"),
+    "gaps": ("time", "source", "error"),
+}
+MARK_COLUMNS = ("experiment", "activity", "kind", "start", "end", "status")
+STREAM_COLUMNS = ("stream_id", "pod", "scheduled", "sent", "headers", "first_token", "end", "outcome", "error")
+JSONL_FILES = ("drains", "terminations", "long_streams", "floor")
+MAX_NAMED_STREAMS = 2_000_000
+
+
+@dataclass
+class ClusterData:
+    """Cluster samples, chaos marks and records of one run; `None` where the file is absent (see `skipped`)."""
+
+    run_dir: Path
+    frames: dict[str, pd.DataFrame | None]
+    marks: pd.DataFrame | None
+    records: dict[str, list[dict[str, Any]] | None]
+    journals: dict[str, dict[str, Any]]
+    verdicts: list[dict[str, Any]] | None
+    streams: pd.DataFrame | None
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def frame(self, name: str) -> pd.DataFrame | None:
+        return self.frames.get(name)
+
+    @property
+    def present(self) -> bool:
+        """Whether the run has any cluster or chaos output at all (a pure load run has neither)."""
+        return any(f is not None for f in self.frames.values()) or self.marks is not None or bool(self.journals) \
+            or any(r is not None for r in self.records.values()) or self.verdicts is not None
+
+    def reason(self, *names: str) -> str:
+        """Why one of `names` (e.g. "cluster/hpa.parquet") is missing."""
+        return "; ".join(self.skipped.get(n, f"{n} has no rows") for n in names)
+
+
+def _read(run_dir: Path, relative: str, columns: tuple[str, ...]) -> pd.DataFrame | None:
+    paths, _ = parquet_sources(run_dir, relative)
+    if not paths:
+        return None
+    frames = []
+    for path in paths:
+        try:
+            names = pq.read_schema(path).names
+        except (OSError, ValueError) as exc:
+            raise RunDirError(f"{path}: not a readable parquet file ({exc}); delete it or re-run the observer") from exc
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise RunDirError(f"{path}: missing column(s) {missing}; it must have {list(columns)}")
+        frames.append(pd.read_parquet(path, columns=list(columns)))
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    for column in frame.columns:  # plain object strings: comparisons and groupbys behave the same everywhere
+        if pd.api.types.is_string_dtype(frame[column]) and not pd.api.types.is_object_dtype(frame[column]):
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]] | None:
+    if not path.is_file():
+        return None
+    rows = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):
+                continue  # a killed writer may leave a half line at the end
+            raise RunDirError(f"{path}: line {number} is not JSON; fix or delete the line") from None
+        if isinstance(item, dict):
+            rows.append(item)
+    return rows
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunDirError(f"{path}: not readable JSON ({exc}); restore or delete the file") from exc
+
+
+def _journals(chaos: Path) -> dict[str, dict[str, Any]]:
+    out = {}
+    for path in sorted(chaos.glob("*.journal.json")) if chaos.is_dir() else []:
+        journal = _json(path)
+        if not isinstance(journal, dict):
+            raise RunDirError(f"{path}: a Chaos Toolkit journal must be a JSON object")
+        out[path.name.removesuffix(".journal.json")] = journal
+    return out
+
+
+def _marks(run_dir: Path) -> pd.DataFrame | None:
+    frame = _read(run_dir, "chaos/marks.parquet", MARK_COLUMNS)
+    if frame is None:
+        rows = _jsonl(run_dir / "chaos" / "marks.jsonl")  # a killed experiment leaves only the jsonl
+        if rows is None:
+            return None
+        frame = pd.DataFrame(rows, columns=list(MARK_COLUMNS))
+    frame = frame.astype({"start": float, "end": float})
+    return frame.sort_values("start", kind="stable").reset_index(drop=True)
+
+
+def _streams(run_dir: Path) -> pd.DataFrame | None:
+    """The stream columns the cluster checks use; pod/outcome/error as categoricals. `stream_id` (unique strings,
+    the costly column) is read only up to MAX_NAMED_STREAMS rows, else it holds the row number."""
+    paths, _ = parquet_sources(run_dir, STREAMS_FILE)
+    if not paths:
+        return None
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+    wanted = [c for c in STREAM_COLUMNS if c != "stream_id" or rows <= MAX_NAMED_STREAMS]
+    tables = []
+    for path in paths:
+        names = pq.read_schema(path).names
+        columns = [c for c in wanted if c in names]
+        dictionary = [c for c in ("pod", "outcome", "error") if c in columns]
+        tables.append(pq.read_table(path, columns=columns, read_dictionary=dictionary).to_pandas())
+    frame = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    for column in ("pod", "outcome", "error"):
+        if column in frame.columns and not isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype("category")  # concat of differing dictionaries
+    if "stream_id" not in frame.columns:
+        frame["stream_id"] = np.arange(len(frame))
+    return frame
+
+
+def load_cluster(run_dir: Path | str, with_streams: bool = True) -> ClusterData:
+    """Everything under cluster/ and chaos/ (plus the stream columns the cluster checks use)."""
+    run_dir = Path(run_dir)
+    skipped: dict[str, str] = {}
+    frames: dict[str, pd.DataFrame | None] = {}
+    for name, columns in CLUSTER_COLUMNS.items():
+        relative = f"cluster/{name}.parquet"
+        frames[name] = _read(run_dir, relative, columns)
+        if frames[name] is None:
+            skipped[relative] = f"{relative} not found in the run directory"
+    marks = _marks(run_dir)
+    if marks is None:
+        skipped["chaos/marks.parquet"] = "chaos/marks.parquet not found (no fault was marked)"
+    records: dict[str, list[dict[str, Any]] | None] = {}
+    for kind in JSONL_FILES:
+        records[kind] = _jsonl(run_dir / "chaos" / f"{kind}.jsonl")
+        if records[kind] is None:
+            skipped[f"chaos/{kind}.jsonl"] = f"chaos/{kind}.jsonl not found in the run directory"
+    verdicts_path = run_dir / "chaos" / "verdicts.json"
+    verdicts = _json(verdicts_path) if verdicts_path.is_file() else None
+    if verdicts is not None and not isinstance(verdicts, list):
+        raise RunDirError(f"{verdicts_path}: must be a JSON list of experiment verdicts")
+    streams = _streams(run_dir) if with_streams else None
+    return ClusterData(run_dir, frames, marks, records, _journals(run_dir / "chaos"), verdicts, streams, skipped)

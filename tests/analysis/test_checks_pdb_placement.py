@@ -1,0 +1,108 @@
+"""PDB floor, denials and stuck drains; anti-affinity and zone skew."""
+
+from __future__ import annotations
+
+from cluster_runs import T0, cluster, deployments, marks, nodes, pdb, pod_name, pods, replicasets
+
+from analysis.checks.pdb import evaluate_pdb
+from analysis.checks.placement import evaluate_placement
+
+SAMPLES = [float(t) for t in range(0, 60, 2)]
+SPREAD3 = {pod_name("a"): ("node-a1", "zone-a"), pod_name("b"): ("node-b1", "zone-b"),
+           pod_name("c"): ("node-c1", "zone-c")}
+NODES = {"node-a1": "zone-a", "node-a2": "zone-a", "node-b1": "zone-b", "node-c1": "zone-c"}
+
+
+def by_name(results):
+    return {r.name: r for r in results}
+
+
+def pdb_cluster(overrides, drains=None):
+    return cluster(pods=pods(SAMPLES, SPREAD3, overrides), pdb=pdb(SAMPLES, floor=2), replicasets=replicasets(),
+                   deployments=deployments(SAMPLES), mark_frame=marks(("drain-node", 20, 40)),
+                   records={"drains": drains} if drains is not None else None)
+
+
+def test_pdb_floor_held_when_one_pod_goes():
+    data = pdb_cluster({pod_name("a"): {"terminating": lambda t: t >= 22}})
+    check = by_name(evaluate_pdb(data, T0))["pdb.floor"]
+    assert check.verdict == "pass" and check.measured == 2 and check.threshold == 2
+
+
+def test_pdb_floor_broken_names_pdb_and_pods():
+    data = pdb_cluster({pod_name("a"): {"terminating": lambda t: t >= 22},
+                        pod_name("b"): {"ready": lambda t: not 30 <= t < 34}})
+    check = by_name(evaluate_pdb(data, T0))["pdb.floor"]
+    assert check.verdict == "fail" and check.measured == 1 and check.threshold == 2
+    assert check.evidence.window_s == (30.0, 32.0)
+    assert "PDB agentflow" in check.evidence.objects
+    assert f"{pod_name('b')} on node-b1" in check.evidence.objects
+
+
+def test_pdb_floor_outside_marks_is_not_judged():
+    data = pdb_cluster({pod_name("b"): {"ready": lambda t: t > 50}, pod_name("c"): {"ready": lambda t: t > 50}})
+    data.marks = marks(("drain-node", 52, 56))
+    assert by_name(evaluate_pdb(data, T0))["pdb.floor"].verdict == "pass"
+
+
+DRAINED = {"nodes": ["node-a1"], "status": "drained", "started": T0 + 20, "ended": T0 + 31,
+           "evicted": [{"pod": pod_name("a"), "node": "node-a1", "time": T0 + 30}],
+           "denials": [{"pod": pod_name("a"), "time": T0 + 21, "message": "Cannot evict pod as it would violate the "
+                        "pod's disruption budget. The disruption budget agentflow needs 2 healthy pods and has 2"}],
+           "summary": "drained node-a1 in 11.0 s: 1 pod(s) evicted"}
+STUCK = {**DRAINED, "nodes": ["node-b1"], "status": "stuck", "evicted": [], "remaining": [pod_name("b")],
+         "summary": "drain of node-b1 STUCK"}
+
+
+def test_drains_completed_and_denials_counted():
+    results = by_name(evaluate_pdb(pdb_cluster({}, drains=[DRAINED]), T0))
+    assert results["pdb.drains"].verdict == "pass"
+    assert results["pdb.denials"].verdict == "pass" and results["pdb.denials"].measured == 1
+    assert "agentflow" in results["pdb.denials"].evidence.sentence
+
+
+def test_stuck_drain_fails_naming_node_and_pdb():
+    check = by_name(evaluate_pdb(pdb_cluster({}, drains=[DRAINED, STUCK]), T0))["pdb.drains"]
+    assert check.verdict == "fail" and check.measured == 1
+    assert "node node-b1" in check.evidence.objects and "PDB agentflow" in check.evidence.objects
+    assert "needs 2 healthy pods" in check.evidence.sentence and pod_name("b") in check.evidence.sentence
+
+
+def test_missing_pdb_files_skip():
+    results = evaluate_pdb(cluster(), T0)
+    assert {r.verdict for r in results} == {"skipped"}
+
+
+def placement(placement_map, spread=None):
+    kwargs = {"spread": spread} if spread is not None else {}
+    return by_name(evaluate_placement(cluster(
+        pods=pods(SAMPLES, placement_map), replicasets=replicasets(), deployments=deployments(SAMPLES, **kwargs),
+        nodes=nodes(SAMPLES, NODES)), T0))
+
+
+def test_placement_passes_when_spread():
+    r = placement(SPREAD3)
+    assert r["placement.anti_affinity"].verdict == "pass" and r["placement.zone_skew"].verdict == "pass"
+    assert r["placement.zone_skew"].measured == 0
+
+
+def test_anti_affinity_violation_names_pods_and_node():
+    r = placement({**SPREAD3, pod_name("d"): ("node-a1", "zone-a")})
+    check = r["placement.anti_affinity"]
+    assert check.verdict == "fail" and check.measured == len(SAMPLES)
+    assert any("node node-a1" in o and pod_name("a") in o and pod_name("d") in o for o in check.evidence.objects)
+
+
+def test_zone_skew_above_max_fails():
+    r = placement({pod_name("a"): ("node-a1", "zone-a"), pod_name("d"): ("node-a2", "zone-a"),
+                   pod_name("c"): ("node-c1", "zone-c")})
+    check = r["placement.zone_skew"]
+    assert check.verdict == "fail" and check.measured == 2 and check.threshold == 1  # zone-b has 0 pods
+    assert "zone-b: 0 pods" in check.evidence.objects
+
+
+def test_soft_spread_only_reports():
+    soft = '[{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}]'
+    r = placement({pod_name("a"): ("node-a1", "zone-a"), pod_name("d"): ("node-a2", "zone-a")}, spread=soft)
+    assert r["placement.zone_skew"].verdict == "pass" and r["placement.zone_skew"].measured == 2  # above maxSkew 1
+    assert "ScheduleAnyway" in r["placement.zone_skew"].evidence.sentence
