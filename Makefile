@@ -9,7 +9,7 @@ VENV37 ?= .venv-k37
 STAMP37 := $(VENV37)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test test-slow lint demo chaos campaign clean
+.PHONY: install test test-slow lint demo chaos campaign browser clean
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ chaos: install
 
 campaign: install
 	$(BIN)/python -m harness campaign $(NAME) $(TARGET_ARG)
+
+# Debian's Chromium for the report's real-browser test (skipped, with this hint, when it is missing).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 clean:
 	rm -rf $(VENV) $(VENV37) .pytest_cache .ruff_cache

@@ -37,5 +37,15 @@ def _root() -> None:
     """AgentFlow load & chaos suite: load runs, chaos experiments, the local cluster, reports."""
 
 
+@app.command("compare")
+def compare(run_dir: Path = typer.Argument(..., help="the run to judge"),
+            baseline: Path = typer.Argument(..., help="the baseline run directory"),
+            tolerances: Path | None = typer.Option(None, help="YAML/JSON tolerances (default +10 % p99, ...)")) -> None:
+    """Compare a run with a baseline: verdict changes and metric deltas with significance; exit 1 on a regression."""
+    from analysis.compare import compare_command
+
+    raise typer.Exit(compare_command(run_dir, baseline, tolerances))
+
+
 def main() -> None:
     app()
