@@ -18,8 +18,9 @@ def salvage(run_dir: Path) -> int:
     """Consolidate `streams/` and `load/loadgen/` parts; returns the rows in streams.parquet."""
     rows = sink.consolidate(run_dir / "streams", run_dir / "streams.parquet", arrow_schema())
     sink.consolidate(run_dir / "load" / "loadgen", run_dir / "load" / "loadgen.parquet", sink.LOADGEN_SCHEMA)
-    if (run_dir / rundir.MANIFEST).exists() and not rundir.read_manifest(run_dir).get("ended"):
-        rundir.complete_manifest(run_dir, load={"killed": True, "completed_at": time.time()})
+    if (run_dir / rundir.MANIFEST).exists():  # salvage runs only after Locust had to be killed: say so
+        load = {**rundir.read_manifest(run_dir).get("load", {}), "killed": True, "salvaged_at": time.time()}
+        rundir.write_manifest(run_dir, load=load)
     return rows
 
 

@@ -73,6 +73,11 @@ def _name(base: str, hpa: str, many: bool) -> str:
 
 
 def bounds(name: str, s: pd.DataFrame, origin: float) -> CheckResult:
+    # desiredReplicas 0 with minReplicas >= 1 is an HPA that has not computed a recommendation yet (its metrics
+    # were not available: upstream keeps the initial 0 then), not a scale outside its bounds.
+    s = s[~((s["desired_replicas"] == 0) & (s["min_replicas"] >= 1))]
+    if not len(s):
+        return skipped(name, "hpa", "the HPA never computed a recommendation (desiredReplicas stayed 0)")
     d, c = s["desired_replicas"], s["current_replicas"]
     bad = (d < s["min_replicas"]) | (d > s["max_replicas"]) | (c > s["max_replicas"])
     lo, hi = int(s["min_replicas"].iloc[-1]), int(s["max_replicas"].iloc[-1])

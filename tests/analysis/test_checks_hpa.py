@@ -123,3 +123,15 @@ def test_no_scale_up_is_due_when_cpu_never_exceeds_the_target_plus_tolerance():
     s.loc[2, "cpu_utilization"] = 90.0
     assert _not_due(s, 0.0, 100.0) is None  # 90 % > 77 %: a scale-up was due and is judged
     assert _not_due(s.drop(columns=["cpu_target"]), 0.0, 100.0) is None  # older runs: cannot tell, judged
+
+
+def test_bounds_ignores_the_uncomputed_zero_of_a_new_hpa_but_not_a_real_breach():
+    import pandas as pd
+
+    from analysis.checks.hpa import bounds
+
+    s = pd.DataFrame({"time": [0.0, 1.0, 2.0], "name": ["h"] * 3, "min_replicas": [3] * 3, "max_replicas": [5] * 3,
+                      "desired_replicas": [0, 3, 4], "current_replicas": [3, 3, 4]})
+    assert bounds("hpa.bounds", s, 0.0).verdict == "pass"
+    s.loc[2, "desired_replicas"] = 6
+    assert bounds("hpa.bounds", s, 0.0).verdict == "fail"
