@@ -2,29 +2,33 @@
 
 Method
 ------
-- Server: a dedicated uvloop SSE server inside this script (``serve`` mode; one or more processes sharing the
-  port with SO_REUSEPORT) pinned to the last CPU core. Each POST gets HTTP/1.1 200 ``text/event-stream``,
-  chunked, keep-alive; after ``--ttft`` (200 ms) it sends ``--events`` (64) native-chat frames every
-  ``--itl`` (20 ms, scheduled on absolute times so it does not drift), then ``data: [DONE]``. The TTFT of each
-  stream is shifted by a uniform +-ITL/2 so that streams' token phases spread as real ones do (with a constant
-  TTFT and a spawn rate of 100/s all streams would tick on two phases 10 ms apart and every client would see
-  bursts of hundreds of events at once); the TTFT mean stays 200 ms. Every event is
-  preceded by a ``: ts=<epoch>`` comment stamped immediately before the bytes go to the socket (what the
-  reference server's ``--debug-stamps`` does), so ``lag = client receive time - stamp`` (same host clock).
-  ``--server reference`` uses ``localcluster.agentflow.process.ReferenceServer`` instead (``--debug-stamps``,
-  rate limits off), if it is installed.
+- Server (``--server reference``, the default): the suite's ``ReferenceServer`` with ``--debug-stamps`` (every
+  event is preceded by ``: ts=<epoch>`` stamped immediately before the bytes go to the socket, so
+  ``lag = client receive time - stamp`` on one host clock), ``--itl const:0.02``, ``--output-tokens const:64``,
+  TTFT uniform 190-210 ms, rate limits off, capacity unbounded, pinned to the last CPU core. The TTFT spread
+  of +-ITL/2 spreads the streams' token phases as real ones are spread (with a constant TTFT and a spawn rate
+  of 100/s every stream would tick on two phases 10 ms apart and every client would see bursts of hundreds
+  of events at once). ``--server bench`` uses this script's own uvloop SSE server (``serve`` mode, same
+  frames, same stamps, same TTFT spread) for when the reference server is not at hand.
 - Clients, each in its own process pinned to core 0, at each concurrency (closed loop, zero think time):
   ``ours`` (``loadtests.users.AgentFlowUser`` = StreamingClient, gc tuned, 2 Locust stats entries per stream,
   recording.emit), ``ours_nogc`` (same without the gc tuning), ``fasthttp`` (stock ``FastHttpUser``,
   ``stream=True`` and ``response.stream.readline(b"\\n")``), ``httpuser`` (stock ``HttpUser``, requests
   ``iter_lines``), ``asyncio`` (a plain asyncio+uvloop streams client, not Locust). Every client parses each
   event's JSON (as a real user must, to know whether it carries content) and measures the same things.
-  Locust runs ``--headless -u N -r <spawn>`` for ramp + settle + window seconds.
+  Locust runs ``--headless -u N -r 100`` for ramp + settle + window seconds.
 - Measured over the window only (after all users spawned and ``--settle`` s passed): lag p50/p99/max over all
   events, client process CPU seconds (getrusage: user+sys, all threads) / events received = CPU per event,
   TTFT p50 (first content event - request start), and the server processes' CPU % (psutil) to show the
   server was not the limit, and (Locust clients) Python's GC over the window: collections/s, the longest
   pause (ms) and the share of wall time spent collecting. ``ok`` in the table = lag p99 <= 10 ms.
+- On a shared machine use ``--rt 10`` (server and clients SCHED_FIFO; every client alike): without it the
+  lag tail measures the neighbours, not the client.
+
+Measured (2-core dev VM shared with other work, ``--rt 10 --window 15``, reference server, two repetitions):
+highest concurrency with lag p99 <= 10 ms: ``ours`` 500 and 550 (fails at 550 / 600; 25-35 us CPU per event,
+0 GC collections), ``fasthttp`` 140 and 140 (fails at 160; 90-106 us per event), ``httpuser`` below 50
+(p99 11-12 ms at 50; 102-127 us per event, GC pauses up to 94 ms), ``asyncio`` 400 in one run of two.
 
 ``io-floor`` mode (``bench_load_clients.py --nice -10 io-floor --streams 300``) measures why the client reads
 inside the hub: CPU per socket wake-up of a greenlet-per-read reader, a read-watcher callback and a uvloop
@@ -33,9 +37,8 @@ Protocol, none parsing anything (see :func:`io_floor`).
 This file is over 400 lines because it is self-contained on purpose: its own server, the locustfile of the
 Locust clients, the asyncio client and the io-floor probes travel together with the method they implement.
 
-Run: ``.venv/bin/python benchmarks/bench_load_clients.py`` (defaults: all clients, 100..500 streams;
-``--clients ours,fasthttp --levels 300,400,500 --window 15``). Other processes on the machine add noise:
-the script prints the load average before it starts.
+Run: ``.venv/bin/python benchmarks/bench_load_clients.py --rt 10`` (defaults: all clients, 100..500 streams;
+``--clients ours,fasthttp --levels 300,400,500 --window 15``). The script prints the load average first.
 """
 
 from __future__ import annotations
@@ -573,7 +576,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=4.0, help="seconds after the ramp before measuring")
     parser.add_argument("--window", type=float, default=15.0, help="measured seconds")
     parser.add_argument("--servers", type=int, default=1, help="benchmark server processes")
-    parser.add_argument("--server", choices=("bench", "reference"), default="bench",
+    parser.add_argument("--server", choices=("bench", "reference"), default="reference",
                         help="bench: this script's uvloop SSE server; reference: localcluster's ReferenceServer")
     parser.add_argument("--nice", type=int, default=0,
                         help="run server and clients under `nice -n N` (negative needs root): less noise from "

@@ -77,3 +77,20 @@ def test_bad_key_is_reported_as_http_error_failures(tmp_path: Path) -> None:
     assert stats and all(int(r["Failure Count"]) == int(r["Request Count"]) > 0 for r in stats), proc.stderr[-2000:]
     errors = {f["Error"] for f in read_csv(tmp_path / "out_failures.csv")}
     assert errors == {"StreamFailure('http_error 401 AUTHENTICATION')"}, errors
+
+
+def test_backoff_after_refused_or_overloaded_streams_doubles_and_resets():
+    from loadtests.record import CONNECT_ERROR, HTTP_ERROR, OK, StreamRecord
+    from loadtests.users import BACKOFF_BASE, BACKOFF_MAX, AgentFlowUser
+
+    user = object.__new__(AgentFlowUser)  # only the backoff state is exercised: no Locust environment needed
+
+    def rec(outcome, status=0):
+        return StreamRecord(stream_id="s", worker="w", endpoint="native_chat", stage="x", open_loop=False,
+                            outcome=outcome, status=status)
+
+    waits = [user.backoff_after(rec(CONNECT_ERROR)) for _ in range(6)]
+    assert waits[0] == BACKOFF_BASE and waits[1] == 2 * BACKOFF_BASE and waits[-1] == BACKOFF_MAX
+    assert user.backoff_after(rec(OK, 200)) == 0.0
+    assert user.backoff_after(rec(HTTP_ERROR, 429)) == BACKOFF_BASE
+    assert user.backoff_after(rec(HTTP_ERROR, 400)) == 0.0  # a client error is not retried slower
