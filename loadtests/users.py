@@ -27,8 +27,9 @@ from typing import Any
 import gevent
 from locust import User, constant, task
 
+from loadtests.backoff import Backoff
 from loadtests.bodies import AgentPool, BodyConfig, make_request
-from loadtests.record import CONNECT_ERROR, HTTP_ERROR, OK, StreamRecord
+from loadtests.record import OK, StreamRecord
 from loadtests.streaming import StreamingClient
 
 API_KEY_ENV = "AGENTFLOW_API_KEY"
@@ -149,9 +150,6 @@ def tune_gc() -> None:
 _GC_TUNED = [False]
 
 
-BACKOFF_BASE = 0.2
-BACKOFF_MAX = 2.0
-
 
 class AgentFlowUser(User):
     """Closed-loop user: streams one request after another on its own kept-alive connection."""
@@ -163,10 +161,10 @@ class AgentFlowUser(User):
     connect_timeout = 5.0
     stream_timeout = 120.0
     gc_tuning = True
-    _backoff = 0.0
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
+        self._backoff = Backoff()
         if not self.host:
             raise ValueError("host: no target URL; pass --host http://... or set the user's host attribute")
         settings = getattr(environment, "agentflow_settings", None)
@@ -207,13 +205,5 @@ class AgentFlowUser(User):
             gevent.sleep(pause)
 
     def backoff_after(self, record: StreamRecord) -> float:
-        """Seconds to wait before the next stream: like real SDK clients, back off after a refused connection
-        or an overload answer (429/502/503/504), doubling from BACKOFF_BASE up to BACKOFF_MAX, reset by any
-        other outcome. Without it a closed-loop user hammers a dead pod or service thousands of times a second,
-        and the error rate measures the retry storm instead of the outage."""
-        overloaded = record.outcome == HTTP_ERROR and record.status in (429, 502, 503, 504)
-        if record.outcome != CONNECT_ERROR and not overloaded:
-            self._backoff = 0.0
-            return 0.0
-        self._backoff = min(BACKOFF_MAX, self._backoff * 2 if self._backoff else BACKOFF_BASE)
-        return self._backoff
+        """Seconds to wait before the next stream (see loadtests.backoff)."""
+        return self._backoff.after(record)

@@ -80,17 +80,19 @@ def test_bad_key_is_reported_as_http_error_failures(tmp_path: Path) -> None:
 
 
 def test_backoff_after_refused_or_overloaded_streams_doubles_and_resets():
+    # Regression: importing loadtests.users here pulled Locust into the pytest process; its gevent monkey-patching
+    # then froze later tests' threads (the CI run hung in test_proxy until its 5400 s limit).
+    from loadtests.backoff import BACKOFF_BASE, BACKOFF_MAX, Backoff
     from loadtests.record import CONNECT_ERROR, HTTP_ERROR, OK, StreamRecord
-    from loadtests.users import BACKOFF_BASE, BACKOFF_MAX, AgentFlowUser
 
-    user = object.__new__(AgentFlowUser)  # only the backoff state is exercised: no Locust environment needed
+    backoff = Backoff()
 
     def rec(outcome, status=0):
         return StreamRecord(stream_id="s", worker="w", endpoint="native_chat", stage="x", open_loop=False,
                             outcome=outcome, status=status)
 
-    waits = [user.backoff_after(rec(CONNECT_ERROR)) for _ in range(6)]
+    waits = [backoff.after(rec(CONNECT_ERROR)) for _ in range(6)]
     assert waits[0] == BACKOFF_BASE and waits[1] == 2 * BACKOFF_BASE and waits[-1] == BACKOFF_MAX
-    assert user.backoff_after(rec(OK, 200)) == 0.0
-    assert user.backoff_after(rec(HTTP_ERROR, 429)) == BACKOFF_BASE
-    assert user.backoff_after(rec(HTTP_ERROR, 400)) == 0.0  # a client error is not retried slower
+    assert backoff.after(rec(OK, 200)) == 0.0
+    assert backoff.after(rec(HTTP_ERROR, 429)) == BACKOFF_BASE
+    assert backoff.after(rec(HTTP_ERROR, 400)) == 0.0  # a client error is not retried slower
