@@ -9,7 +9,7 @@ VENV37 ?= .venv-k37
 STAMP37 := $(VENV37)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test test-slow lint demo chaos campaign browser clean
+.PHONY: install test test-slow lint demo soak chaos campaign browser clean
 
 install: $(STAMP)
 
@@ -36,8 +36,14 @@ test: lint $(STAMP37)
 test-slow: install $(STAMP37)
 	AFSUITE_K8S37_PYTHON=$(abspath $(VENV37))/bin/python $(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
+# The pre-release campaign on a fresh embedded local cluster (under 10 minutes), ending with the report path.
 demo: install
 	$(BIN)/python -m harness demo
+
+# The nightly soak: `make soak DURATION=8h [TARGET=targets/x.yaml]` (default: a local cluster for the run).
+DURATION ?= 1h
+soak: install
+	$(BIN)/python -m harness soak --duration $(DURATION) $(TARGET_ARG)
 
 # Against the running local cluster (`afsuite cluster up`) or TARGET=targets/<file>.yaml.
 EXPERIMENT ?= pod-kill

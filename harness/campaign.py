@@ -5,6 +5,7 @@ A campaign file (`campaigns/<name>.yaml`)::
 
     name: pre-release
     description: ...
+    target: local                 # optional: `local` (the running local cluster) or a target file; --target wins
     profile: pre-release          # load profile (loadtests/profiles) that runs for the whole campaign
     experiments:                  # in order; `at` = earliest start in seconds after the load started
       - {name: pod-kill, at: 60}
@@ -47,6 +48,7 @@ class Campaign:
     profile: str
     experiments: tuple[Step, ...]
     build_report: bool = True
+    target: Path | None = None  # a target file; None = the running local cluster
 
 
 def _check_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -83,7 +85,7 @@ def load_campaign(name_or_path: str) -> Campaign:
         raise CampaignError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise CampaignError(f"{path}: expected a mapping")
-    _check_keys(data, {"name", "description", "profile", "experiments", "report"}, str(path))
+    _check_keys(data, {"name", "description", "target", "profile", "experiments", "report"}, str(path))
     for key in ("profile", "experiments"):
         if not data.get(key):
             raise CampaignError(f"{path}: {key}: required")
@@ -91,7 +93,21 @@ def load_campaign(name_or_path: str) -> Campaign:
     report = data.get("report") or {}
     _check_keys(report, {"build"}, f"{path}: report")
     return Campaign(str(data.get("name") or path.stem), str(data.get("description") or ""), str(data["profile"]),
-                    steps, bool(report.get("build", True)))
+                    steps, bool(report.get("build", True)), _target(data.get("target"), path))
+
+
+def _target(raw: Any, path: Path) -> Path | None:
+    """`local`/absent -> None; else a target file, relative to the repository root or the campaign's folder."""
+    if raw in (None, "local"):
+        return None
+    if not isinstance(raw, str):
+        raise CampaignError(f"{path}: target: expected `local` or the path of a target file, got {raw!r}")
+    for base in (CAMPAIGNS_DIR.parent, path.parent):
+        candidate = (base / raw).resolve()
+        if candidate.is_file():
+            return candidate
+    raise CampaignError(f"{path}: target: no target file {raw!r} (looked under {CAMPAIGNS_DIR.parent} and "
+                        f"{path.parent}); use `local` or a path to a file like targets/example-eks.yaml")
 
 
 class BackgroundLoad:

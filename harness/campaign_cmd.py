@@ -13,11 +13,12 @@ import typer
 
 from analysis.cli import report_command
 from harness import load as load_run
-from harness.campaign import BackgroundLoad, CampaignError, load_campaign
+from harness.campaign import BackgroundLoad, Campaign, CampaignError, load_campaign
 from harness.chaos_cmd import RUN_DIR, STATE_DIR, TARGET
 from harness.chaos_run import run_experiment
 from harness.journal import ExperimentVerdict
 from harness.observer import Observer
+from harness.target import Target
 from harness.targets import TargetError, resolve_target
 from loadtests.rundir import complete_manifest, resolve_run_dir, start_manifest
 
@@ -35,11 +36,17 @@ def campaign_command(
 ) -> None:
     """Run a campaign: load + experiments + observer + report into one run directory."""
     try:
-        tgt = resolve_target(target, state_dir)
         camp = load_campaign(name)
+        tgt = resolve_target(target or camp.target, state_dir)
     except (TargetError, CampaignError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    _, code = run_campaign(camp, tgt, run_dir)
+    raise typer.Exit(code)
+
+
+def run_campaign(camp: Campaign, tgt: Target, run_dir: Path | None) -> tuple[Path, int]:
+    """Run ``camp`` against ``tgt`` into a new (or the given) run directory; ``(directory, exit code)``."""
     directory = resolve_run_dir(run_dir, f"campaign-{camp.name}")
     start_manifest(directory, profile=None, target=tgt.to_dict(), experiments=[s.name for s in camp.experiments])
     typer.echo(f"campaign {camp.name}: run directory {directory}")
@@ -75,4 +82,4 @@ def campaign_command(
     code = 0 if all(v.ok for v in verdicts) and load.error is None else 1
     if camp.build_report:
         code = max(code, report_command(directory))
-    raise typer.Exit(code)
+    return directory, code

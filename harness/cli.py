@@ -14,6 +14,7 @@ from harness.demo import demo_command
 from harness.doctor import doctor_command
 from harness.load import load_command
 from harness.recover import recover_command
+from harness.soak import soak_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="AgentFlow load & chaos suite")
@@ -21,6 +22,7 @@ app.command("demo")(demo_command)
 app.command("load")(load_command)
 app.command("chaos")(chaos_command)
 app.command("campaign")(campaign_command)
+app.command("soak")(soak_command)
 app.command("doctor")(doctor_command)
 app.command("recover")(recover_command)
 app.add_typer(cluster_app, name="cluster", help="the embedded local cluster: up, status, down, variants, faults")
