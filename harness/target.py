@@ -29,6 +29,9 @@ class Target:
     max_pods: int | None = None
     max_nodes: int | None = None
     prometheus_url: str | None = None
+    # kube-controller-manager --horizontal-pod-autoscaler-sync-period (upstream default 15 s): the HPA checks'
+    # reaction bound and their "seen at two syncs" rule use it; the local cluster reports its own (3 s when fast)
+    hpa_sync_period_s: float = 15.0
 
     def api_key(self) -> str | None:
         """The API key from the file (if set) or the environment variable; None if neither has one."""

@@ -33,7 +33,8 @@ def local_target(state_dir: Path | None = None) -> Target:
                           "(or pass --target FILE for a real cluster)")
     return Target(name="local", kubeconfig=state["kubeconfig"], context=state["context"],
                   namespace=state["namespace"], service_url=state["service_url"],
-                  api_key_file=state.get("api_key_file"))
+                  api_key_file=state.get("api_key_file"),
+                  hpa_sync_period_s=float((state.get("controllers") or {}).get("hpa_sync_period") or 15.0))
 
 
 def load_target(path: Path) -> Target:
@@ -61,6 +62,10 @@ def load_target(path: Path) -> Target:
         raise TargetError(str(exc)) from None
     data.update(allowed_nodes=policy.allowed_nodes, allowed_zones=policy.allowed_zones,
                 allow_production=policy.allow_production, max_pods=policy.max_pods, max_nodes=policy.max_nodes)
+    sync = data.get("hpa_sync_period_s", 15.0)
+    if isinstance(sync, bool) or not isinstance(sync, int | float) or sync <= 0:
+        raise TargetError(f"{path}: hpa_sync_period_s: expected seconds > 0 (the controller manager's "
+                          f"--horizontal-pod-autoscaler-sync-period, default 15), got {sync!r}")
     data.setdefault("name", path.stem)
     data.setdefault("kubeconfig", None)
     data.setdefault("context", None)

@@ -58,23 +58,24 @@ def _idle_keepalive_connection(port: int) -> socket.socket:
 
 def test_agentflow_111_sigterm_refuses_at_once_and_truncates_streams(make_server):
     srv = make_server(lifecycle="agentflow-1.11",
-                      args=[*SLOW, "--output-tokens", "const:100", "--shutdown-timeout", "1.0"])
+                      args=[*SLOW, "--output-tokens", "const:200", "--shutdown-timeout", "3.0"])
     idle = _idle_keepalive_connection(srv.port)
     reader = StreamReader(srv.url)
     reader.start()
     assert reader.first.wait(5) and reader.error is None
     sigterm = time.monotonic()
     srv.terminate()
-    wait_until(lambda: _refused(srv.port), timeout=1.0, what="listener closed after SIGTERM")
-    assert time.monotonic() - sigterm < 1.0 and srv.returncode is None  # refused while still running
+    # "At once": refused long before the 3 s shutdown timeout (margin for a loaded 2-core CI machine).
+    wait_until(lambda: _refused(srv.port), timeout=1.5, what="listener closed after SIGTERM")
+    assert time.monotonic() - sigterm < 1.5 and srv.returncode is None  # refused while still running
     assert idle.recv(1024) == b""  # idle keep-alive connection closed by the server
     idle.close()
     reader.join(10)
     assert isinstance(reader.error, httpx.RemoteProtocolError)  # incomplete chunked body: a TCP close
     sse = parse_sse(reader.text)
     assert "[DONE]" not in reader.text and "error" not in sse.names()
-    assert 5 < len(sse.events) < 100
-    assert 0.8 <= reader.ended - sigterm < 3.0  # cut at --shutdown-timeout
+    assert 5 < len(sse.events) < 200
+    assert 2.8 <= reader.ended - sigterm < 5.0  # cut at --shutdown-timeout
     assert srv.wait(5) == 0
 
 

@@ -125,6 +125,26 @@ def test_no_scale_up_is_due_when_cpu_never_exceeds_the_target_plus_tolerance():
     assert _not_due(s.drop(columns=["cpu_target"]), 0.0, 100.0) is None  # older runs: cannot tell, judged
 
 
+def test_a_scale_up_is_due_only_when_seen_at_two_syncs_with_every_replica_ready():
+    """Regression (demo run 2026-12-06): CPU hovered at the 70 % target with one 105 % sample while a drained
+    pod's replacement was not yet Ready; the HPA rightly held at 3 and the check wrongly failed it."""
+    import pandas as pd
+
+    from analysis.checks.hpa import _not_due
+
+    times = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]
+    s = pd.DataFrame({"time": times, "cpu_utilization": [69.0, 70.0, 105.0, 68.0, 71.0, 69.0, 70.0],
+                      "cpu_target": 70.0, "current_replicas": 3})
+    ready = pd.DataFrame({"time": times, "ready": [3, 3, 2, 3, 3, 3, 3]})
+    held = _not_due(s, 0.0, 100.0, ready=ready, sync_period=3.0)
+    assert held is not None and "never above" in held  # the spike came while a replica was not Ready
+    ready["ready"] = 3
+    held = _not_due(s, 0.0, 100.0, ready=ready, sync_period=3.0)
+    assert held is not None and "only one HPA sync" in held  # one sample at one sync: not a demand
+    s.loc[3, "cpu_utilization"] = 95.0  # seen again 5 s (> one 3 s sync) later: due, and judged
+    assert _not_due(s, 0.0, 100.0, ready=ready, sync_period=3.0) is None
+
+
 def test_bounds_ignores_the_uncomputed_zero_of_a_new_hpa_but_not_a_real_breach():
     import pandas as pd
 

@@ -84,3 +84,12 @@ def test_not_a_mapping_and_bad_yaml(tmp_path):
     bad.write_text("namespace: [unclosed")
     with pytest.raises(TargetError, match="not valid YAML"):
         load_target(bad)
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "fast", "true"])
+def test_hpa_sync_period_must_be_positive_seconds(tmp_path, bad):
+    path = tmp_path / "t.yaml"
+    path.write_text(f"namespace: a\nservice_url: http://127.0.0.1:1\nhpa_sync_period_s: {bad}\n")
+    with pytest.raises(TargetError) as err:
+        load_target(path)
+    assert "hpa_sync_period_s" in str(err.value) and str(path) in str(err.value)
