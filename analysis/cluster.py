@@ -35,6 +35,7 @@ CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "gaps": ("time", "source", "error"),
 }
 MARK_COLUMNS = ("experiment", "activity", "kind", "start", "end", "status")
+MARK_OPTIONAL = ("hard",)  # a hard fault (grace-0 kill, failed machines): analysis/checks/hard_faults.py
 STREAM_COLUMNS = ("stream_id", "pod", "scheduled", "sent", "headers", "first_token", "end", "outcome", "error")
 JSONL_FILES = ("drains", "terminations", "long_streams", "floor")
 MAX_NAMED_STREAMS = 2_000_000
@@ -67,7 +68,8 @@ class ClusterData:
         return "; ".join(self.skipped.get(n, f"{n} has no rows") for n in names)
 
 
-def _read(run_dir: Path, relative: str, columns: tuple[str, ...]) -> pd.DataFrame | None:
+def _read(run_dir: Path, relative: str, columns: tuple[str, ...],
+          optional: tuple[str, ...] = ()) -> pd.DataFrame | None:
     paths, _ = parquet_sources(run_dir, relative)
     if not paths:
         return None
@@ -80,7 +82,7 @@ def _read(run_dir: Path, relative: str, columns: tuple[str, ...]) -> pd.DataFram
         missing = [c for c in columns if c not in names]
         if missing:
             raise RunDirError(f"{path}: missing column(s) {missing}; it must have {list(columns)}")
-        frames.append(pd.read_parquet(path, columns=list(columns)))
+        frames.append(pd.read_parquet(path, columns=[*columns, *(c for c in optional if c in names)]))
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     for column in frame.columns:  # plain object strings: comparisons and groupbys behave the same everywhere
         if pd.api.types.is_string_dtype(frame[column]) and not pd.api.types.is_object_dtype(frame[column]):
@@ -125,13 +127,16 @@ def _journals(chaos: Path) -> dict[str, dict[str, Any]]:
 
 
 def _marks(run_dir: Path) -> pd.DataFrame | None:
-    frame = _read(run_dir, "chaos/marks.parquet", MARK_COLUMNS)
+    frame = _read(run_dir, "chaos/marks.parquet", MARK_COLUMNS, MARK_OPTIONAL)
     if frame is None:
         rows = _jsonl(run_dir / "chaos" / "marks.jsonl")  # a killed experiment leaves only the jsonl
         if rows is None:
             return None
-        frame = pd.DataFrame(rows, columns=list(MARK_COLUMNS))
+        frame = pd.DataFrame(rows, columns=[*MARK_COLUMNS, *MARK_OPTIONAL])
+    if "hard" not in frame.columns:
+        frame["hard"] = False
     frame = frame.astype({"start": float, "end": float})
+    frame["hard"] = frame["hard"].astype(object).where(frame["hard"].notna(), False).astype(bool)
     return frame.sort_values("start", kind="stable").reset_index(drop=True)
 
 

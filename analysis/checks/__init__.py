@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from analysis import fmt
 from analysis.checks.config import ProfileError, SloConfig, ValidityConfig, parse_slos, parse_validity
 from analysis.checks.result import EXIT_CODES, CheckResult, Evidence, Verdict, overall_verdict
-from analysis.checks.slo import evaluate_slos, plan
+from analysis.checks.slo import error_rate, evaluate_slos, plan
 from analysis.checks.slo import groupings as slo_groupings
 from analysis.checks.validity import evaluate_validity
 from analysis.latency import Grouping, LatencyTables, latency_quantiles, whole_run
@@ -54,6 +56,14 @@ def judge(
     groupings = [whole_run(len(run.streams)), *extra_groupings, *slo_groupings(run, plan(slos))]
     tables = latency_quantiles(run, groupings)
     return evaluate(run, slos, validity, tables), tables, slos
+
+
+def rejudge_error_rates(run: RunData, checks: list[CheckResult], slos: SloConfig,
+                        excused: np.ndarray) -> list[CheckResult]:
+    """The error-rate SLO checks again with `excused` streams (hard-fault casualties, known only once the
+    cluster files are read) set aside; an INVALID check stays as it was (an invalid run judges no SLO)."""
+    fresh = {item.name: error_rate(run, item, excused) for item in plan(slos) if item.key == "error_rate"}
+    return [fresh[c.name] if c.name in fresh and c.verdict != "invalid" else c for c in checks]
 
 
 def invalid_reason(result: CheckResult) -> str:

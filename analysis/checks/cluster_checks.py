@@ -11,6 +11,7 @@ import math
 
 from analysis.checks.config import SloConfig
 from analysis.checks.experiments import evaluate_experiments
+from analysis.checks.hard_faults import Casualties, evaluate_collateral
 from analysis.checks.hpa import evaluate_hpa
 from analysis.checks.kube import parse_cluster_config
 from analysis.checks.pdb import evaluate_pdb
@@ -36,12 +37,14 @@ def run_end(run: RunData, cluster: ClusterData) -> float:
 
 
 def evaluate_cluster(run: RunData, cluster: ClusterData, slos: SloConfig,
-                     invalid_reason: str | None = None) -> list[CheckResult]:
+                     invalid_reason: str | None = None, casualties: Casualties | None = None) -> list[CheckResult]:
     if not cluster.present:
         return []
     config = parse_cluster_config(run.manifest)
     origin = run.origin
-    phases = evaluate_phases(cluster, slos, config, origin, run_end(run, cluster))
+    casualties = casualties or Casualties()
+    excused = None if cluster.streams is None else casualties.excused(len(cluster.streams))
+    phases = evaluate_phases(cluster, slos, config, origin, run_end(run, cluster), excused)
     if invalid_reason:
         phases = [c if c.verdict == "skipped" else c.invalidated(invalid_reason) for c in phases]
     return [
@@ -49,6 +52,7 @@ def evaluate_cluster(run: RunData, cluster: ClusterData, slos: SloConfig,
         *evaluate_hpa(cluster, run.stages, config, origin),
         *evaluate_pdb(cluster, origin),
         *evaluate_placement(cluster, origin),
+        *evaluate_collateral(cluster, casualties, origin),
         *evaluate_survival(cluster, origin),
         *evaluate_readiness(cluster, config, origin),
         *evaluate_experiments(cluster, run.manifest, origin),

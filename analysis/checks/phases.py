@@ -1,9 +1,12 @@
 """SLOs per phase of a chaos run and the time to SLO recovery after each fault.
 
-Phases (by each stream's `scheduled` time, fault marks from chaos/marks.parquet):
-  fault     scheduled inside a mark's [start, end]
-  recovery  scheduled within `recovery_window_s` after a mark's end (and not inside another mark)
+Phases (by each stream's lifetime [scheduled, end], fault marks from chaos/marks.parquet):
+  fault     in flight at some time inside a mark's [start, end] (a stream the fault cut belongs here, not to
+            the steady phase it started in)
+  recovery  scheduled within `recovery_window_s` after a mark's end (and not in flight during another mark)
   steady    every other stream
+Streams a hard fault cut by its nature (analysis/checks/hard_faults.py) are set aside from every phase and
+recovery window; each error-rate sentence says how many.
 Per phase and per configured SLO key among error_rate, ttft_p50/p95/p99, e2e_p95/p99 one check
 `phase.<phase>.<key>` against the profile's own threshold. Latency over ok streams, nearest-rank percentiles;
 error rate = non-ok / all streams of the phase.
@@ -35,7 +38,10 @@ def percentile(values: np.ndarray, q: float) -> float:
     return float(np.quantile(values, q, method="inverted_cdf")) if len(values) else float("nan")
 
 
-def phase_of(scheduled: np.ndarray, marks: pd.DataFrame, recovery_s: float) -> np.ndarray:
+def phase_of(scheduled: np.ndarray, marks: pd.DataFrame, recovery_s: float,
+             ended: np.ndarray | None = None) -> np.ndarray:
+    """Phase per stream; with `ended`, a stream scheduled before a mark that is still in flight at its start (or
+    never ended) is under that fault."""
     phase = np.full(len(scheduled), "steady", dtype=object)
     for start, end in zip(marks["start"], marks["end"], strict=True):
         end = end if np.isfinite(end) else start
@@ -43,6 +49,9 @@ def phase_of(scheduled: np.ndarray, marks: pd.DataFrame, recovery_s: float) -> n
     for start, end in zip(marks["start"], marks["end"], strict=True):
         end = end if np.isfinite(end) else start
         phase[(scheduled >= start) & (scheduled <= end)] = "fault"
+        if ended is not None:
+            with np.errstate(invalid="ignore"):
+                phase[(scheduled < start) & ~(ended < start)] = "fault"
     return phase
 
 
@@ -61,7 +70,8 @@ def metrics(streams: pd.DataFrame) -> dict[str, float | int | dict[str, int]]:
     return out
 
 
-def _phase_checks(streams: pd.DataFrame, phases: np.ndarray, slos: SloConfig, origin: float) -> list[CheckResult]:
+def _phase_checks(streams: pd.DataFrame, phases: np.ndarray, slos: SloConfig, origin: float,
+                  aside: dict[str, int]) -> list[CheckResult]:
     keys = [k for k in PHASE_KEYS if k in slos.thresholds]
     results = []
     for phase in PHASES:
@@ -81,6 +91,9 @@ def _phase_checks(streams: pd.DataFrame, phases: np.ndarray, slos: SloConfig, or
                         f"{m['by_outcome'] or 'none'}; TTFT p50/p95/p99 {fmt.seconds(m['ttft_p50'])}/"  # type: ignore[arg-type]
                         f"{fmt.seconds(m['ttft_p95'])}/{fmt.seconds(m['ttft_p99'])}, E2E p99 "  # type: ignore[arg-type]
                         f"{fmt.seconds(m['e2e_p99'])}.")  # type: ignore[arg-type]
+            if key == "error_rate" and aside.get(phase):
+                sentence += (f" {aside[phase]} stream(s) lost with pods a hard fault killed are set aside "
+                             "(fault.collateral).")
             span = (float(rows["scheduled"].min() - origin), float(rows["scheduled"].max() - origin))
             results.append(CheckResult(name, verdict, measured, threshold, unit,
                                        Evidence(sentence, span, (), {"phase": phase, **m}), kind="phase"))
@@ -141,12 +154,17 @@ def recovery_checks(streams: pd.DataFrame, marks: pd.DataFrame, slos: SloConfig,
 
 
 def evaluate_phases(cluster: ClusterData, slos: SloConfig, config: ClusterConfig, origin: float,
-                    run_end: float) -> list[CheckResult]:
+                    run_end: float, excused: np.ndarray | None = None) -> list[CheckResult]:
     streams = cluster.streams
     if cluster.marks is None or not len(cluster.marks):
         return [skipped("phase.slos", "phase", cluster.reason("chaos/marks.parquet"))]
     if streams is None or not len(streams):
         return [skipped("phase.slos", "phase", "no streams in this run")]
-    phases = phase_of(streams["scheduled"].to_numpy(np.float64), cluster.marks, config.recovery_window_s)
-    return [*_phase_checks(streams, phases, slos, origin),
+    phases = phase_of(streams["scheduled"].to_numpy(np.float64), cluster.marks, config.recovery_window_s,
+                      streams["end"].to_numpy(np.float64))
+    aside: dict[str, int] = {}
+    if excused is not None and len(excused) == len(streams) and excused.any():
+        aside = {str(k): int(v) for k, v in pd.Series(phases[excused]).value_counts().items()}
+        streams, phases = streams[~excused], phases[~excused]
+    return [*_phase_checks(streams, phases, slos, origin, aside),
             *recovery_checks(streams, cluster.marks, slos, config, origin, run_end)]

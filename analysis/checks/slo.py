@@ -93,9 +93,15 @@ def _span(run: RunData, mask: np.ndarray) -> tuple[float, float] | None:
     return (float(start - run.origin), float(stop - run.origin))
 
 
-def error_rate(run: RunData, item: PlannedSlo) -> CheckResult:
+def error_rate(run: RunData, item: PlannedSlo, excused: np.ndarray | None = None) -> CheckResult:
+    """Non-ok / all streams of the scope; streams in `excused` (lost with pods a hard fault killed, see
+    analysis/checks/hard_faults.py) are set aside from both and counted in the sentence."""
     s = run.streams
     mask = item.scope.mask(run)
+    aside = 0
+    if excused is not None and len(excused) == len(mask):
+        aside = int((mask & excused).sum())
+        mask = mask & ~excused
     n = int(mask.sum())
     if n == 0:
         return _skipped(item, "fraction", f"no streams for {item.scope.describe()}")
@@ -110,7 +116,11 @@ def error_rate(run: RunData, item: PlannedSlo) -> CheckResult:
         f"({fmt.fraction(measured)}; threshold {fmt.fraction(item.threshold)}): {verdict.upper()}. "
         f"By outcome: {breakdown}."
     )
-    details = {"streams": n, "errors": int(bad.sum()), "by_outcome": by_outcome, "scope": item.scope.describe()}
+    if aside:
+        sentence += (f" {fmt.count(aside)} stream(s) lost with pods a hard fault killed are set aside "
+                     "(judged by fault.collateral).")
+    details = {"streams": n, "errors": int(bad.sum()), "by_outcome": by_outcome, "scope": item.scope.describe(),
+               "set_aside": aside}
     details["by_endpoint"] = counts(s["endpoint"], bad)
     evidence = Evidence(sentence, _span(run, bad) or _span(run, mask), objects, details)
     return CheckResult(item.name, verdict, measured, item.threshold, "fraction", evidence)

@@ -8,9 +8,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.checks import EXIT_CODES, CheckResult, Verdict, invalid_reason, judge, overall_verdict
+from analysis.checks import (
+    EXIT_CODES,
+    CheckResult,
+    Verdict,
+    invalid_reason,
+    judge,
+    overall_verdict,
+    rejudge_error_rates,
+)
 from analysis.checks.cluster_checks import evaluate_cluster
 from analysis.checks.goodput import good_mask, goodput
+from analysis.checks.hard_faults import find_casualties
 from analysis.cluster import ClusterData, load_cluster
 from analysis.labels import counts
 from analysis.latency import METRICS, LatencyTables
@@ -86,9 +95,13 @@ def analyse(run: RunData, window_s: float = WINDOW_S) -> Analysis:
     window_s = effective_width(run, window_s)
     checks, tables, slos = judge(run, [window_grouping(run, window_s), stage_grouping(run)])
     cluster = load_cluster(run.run_dir)
+    casualties = find_casualties(cluster)
+    excused = casualties.excused(len(run.streams))
+    if excused is not None:
+        checks = rejudge_error_rates(run, checks, slos, excused)
     gate = [c for c in checks if c.kind == "validity" and c.verdict == "invalid"]
     reason = "; ".join(invalid_reason(c) for c in gate) or None
-    checks = [*checks, *evaluate_cluster(run, cluster, slos, reason)]
+    checks = [*checks, *evaluate_cluster(run, cluster, slos, reason, casualties)]
     overall = overall_verdict(checks)
     good = good_mask(run, slos)
     errors = errors_by_outcome(run, window_s)

@@ -18,7 +18,8 @@ from chaoslib.types import Activity, Configuration, Experiment, Journal, Run, Se
 from experiments.afchaos import journal
 
 SCHEMA = pa.schema([("experiment", pa.string()), ("activity", pa.string()), ("kind", pa.string()),
-                    ("start", pa.float64()), ("end", pa.float64()), ("status", pa.string())])
+                    ("start", pa.float64()), ("end", pa.float64()), ("status", pa.string()), ("hard", pa.bool_())])
+HARD_FUNCS = frozenset({"fail_zone"})  # the suite's actions that fail machines
 _open: dict[str, float] = {}
 _title: dict[str, str] = {}
 
@@ -43,9 +44,18 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
     if directory is None:
         return
     mark = {"experiment": _title.get("name", "experiment"), "activity": name, "kind": context.get("type"),
-            "start": start, "end": time.time(), "status": (state or {}).get("status")}
+            "start": start, "end": time.time(), "status": (state or {}).get("status"), "hard": is_hard(context)}
     with open(directory / "marks.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(mark) + "\n")
+
+
+def is_hard(activity: Activity) -> bool:
+    """A hard fault kills pods with no graceful shutdown: a delete with grace period 0 (chaosk8s terminate_pods
+    `grace_period: 0`, the suite's pod actions) or failed machines (`fail_zone`)."""
+    provider = activity.get("provider") or {}
+    arguments = provider.get("arguments") or {}
+    grace = arguments.get("grace_period", arguments.get("gracePeriodSeconds"))
+    return provider.get("func") in HARD_FUNCS or (grace is not None and str(grace).strip() == "0")
 
 
 def after_experiment_control(context: Experiment, state: Journal, configuration: Configuration = None,

@@ -33,14 +33,18 @@ def start_long_streams(count: int = 6, tokens: int = 1000, timeout: float = 120.
     return {"streams": count, "pods": pods}
 
 
-def terminate_pods_serving_long_streams(grace_period: int | None = None, ns: str | None = None,
+def terminate_pods_serving_long_streams(grace_period: int | None = None, max_pods: int = 1, ns: str | None = None,
                                         configuration: Configuration = None,
                                         secrets: Secrets = None) -> dict[str, Any]:
-    """Delete (gracefully unless `grace_period` is given) every pod that serves a long stream right now."""
+    """Delete (gracefully unless `grace_period` is given) the `max_pods` pods serving the most long streams right
+    now (ties by name). One by default: a graceful-shutdown test takes pods out as a rollout or an eviction does,
+    not the whole Deployment at once (that is an outage, and it would break the PDB floor by design)."""
     streams = _current.get("streams")
     if streams is None:
         raise ActivityFailed("start_long_streams must run before terminate_pods_serving_long_streams")
-    pods = sorted({s.pod for s in streams.streams if s.pod and s.outcome == "pending"})
+    if max_pods < 1:
+        raise ActivityFailed(f"max_pods must be at least 1, got {max_pods}")
+    pods = pods_to_terminate([s.pod for s in streams.streams if s.pod and s.outcome == "pending"], max_pods)
     if not pods:
         raise ActivityFailed("no long stream is in flight any more: nothing to terminate (the fault would have no "
                              "effect); use longer streams")
@@ -58,6 +62,14 @@ def terminate_pods_serving_long_streams(grace_period: int | None = None, ns: str
     result = {"terminated": pods, "time": time.time(), "grace_period": grace_period}
     journal.record("terminations", result)
     return result
+
+
+def pods_to_terminate(serving: list[str], max_pods: int) -> list[str]:
+    """The `max_pods` pods named most often in `serving` (one entry per in-flight long stream), ties by name."""
+    tally: dict[str, int] = {}
+    for pod in serving:
+        tally[pod] = tally.get(pod, 0) + 1
+    return sorted(sorted(tally), key=lambda p: -tally[p])[:max_pods]
 
 
 def long_streams() -> LongStreams | None:
