@@ -90,6 +90,7 @@ REPORT_STREAM_COLUMNS = (
     "status",
     "outcome",
     "error",
+    "pod",
     "events",
     "gap_count",
     "gap_p99",

@@ -3,7 +3,8 @@
   pdb.floor[<pdb>]  at every cluster/pods sample inside a fault mark's [start, end]: Ready replicas of the PDB's
                     workload (pods ready and not terminating, mapped to the deployment of the PDB's name, or the
                     only deployment) >= desired_healthy of the latest cluster/pdb sample; measured = the lowest
-                    Ready count seen, threshold = the floor
+                    Ready count seen, threshold = the floor. With no PDB at all, the floor the experiment declared
+                    (chaos/floor.jsonl, its floor-watch `min_ready`) is judged instead: no PDB protects it.
   pdb.denials       PDB 429 denials counted from chaos/drains.jsonl (information: pass, measured = count)
   pdb.drains        every drain in chaos/drains.jsonl completed; a "stuck" drain fails naming its node(s), the
                     pods left and the budget message that blocked it
@@ -46,8 +47,9 @@ def ready_counts(pods: pd.DataFrame, owner: pd.Series, deployment: str) -> pd.Se
 
 
 def floor_check(name: str, pdb_rows: pd.DataFrame, pods: pd.DataFrame, owner: pd.Series, deployment: str,
-                marks: pd.DataFrame, origin: float) -> CheckResult:
+                marks: pd.DataFrame, origin: float, label: str | None = None) -> CheckResult:
     pdb = str(pdb_rows["name"].iloc[0])
+    label = label or f"PDB {pdb}"
     counts = ready_counts(pods, owner, deployment)
     times = counts.index.to_numpy(np.float64)
     floor = asof(times, pdb_rows["time"].to_numpy(np.float64), pdb_rows["desired_healthy"].to_numpy(np.float64))
@@ -59,16 +61,16 @@ def floor_check(name: str, pdb_rows: pd.DataFrame, pods: pd.DataFrame, owner: pd
     lowest = float(ready[judged].min())
     threshold = float(floor[judged][np.argmin(ready[judged])])
     if not below.any():
-        sentence = (f"PDB {pdb}: Ready replicas of {deployment} stayed at or above the floor (desired_healthy) in all "
+        sentence = (f"{label}: Ready replicas of {deployment} stayed at or above the floor in all "
                     f"{int(judged.sum())} samples during faults; lowest {lowest:g} vs floor {threshold:g}.")
         return CheckResult(name, "pass", lowest, threshold, "replicas",
-                           Evidence(sentence, window(times[judged], origin), (pdb,)), "pdb")
+                           Evidence(sentence, window(times[judged], origin), (label,)), "pdb")
     first = times[below][0]
     sample = pods[(pods["time"] == first) & (owner == deployment).to_numpy()]
     down = sample[~(sample["ready"].fillna(False).astype(bool) & ~sample["terminating"].fillna(False).astype(bool))]
-    objects = listed([f"PDB {pdb}", *(f"{p} on {n}" for p, n in zip(down["pod"], down["node"], strict=True))])
-    sentence = (f"PDB {pdb}: Ready replicas of {deployment} fell below the floor in {int(below.sum())} samples during "
-                f"faults, first at {fmt.offset(first - origin)}: {ready[below][0]:g} Ready < desired_healthy "
+    objects = listed([label, *(f"{p} on {n}" for p, n in zip(down["pod"], down["node"], strict=True))])
+    sentence = (f"{label}: Ready replicas of {deployment} fell below the floor in {int(below.sum())} samples during "
+                f"faults, first at {fmt.offset(first - origin)}: {ready[below][0]:g} Ready < floor "
                 f"{floor[below][0]:g}. Not ready or terminating then: {', '.join(down['pod']) or 'none listed'}.")
     return CheckResult(name, "fail", float(ready[below].min()), float(floor[below][0]), "replicas",
                        Evidence(sentence, window(times[below], origin), objects), "pdb")
@@ -106,10 +108,33 @@ def drain_checks(cluster: ClusterData, origin: float) -> list[CheckResult]:
                                  Evidence(sentence, span, listed(objects)), "pdb")]
 
 
+def _experiment_floor(cluster: ClusterData) -> pd.DataFrame | None:
+    """chaos/floor.jsonl as pdb rows (time, name, desired_healthy), or None without records."""
+    rows = [r for r in cluster.records.get("floor") or []
+            if isinstance(r.get("time"), int | float) and isinstance(r.get("floor"), int | float)]
+    if not rows:
+        return None
+    return pd.DataFrame({"time": [float(r["time"]) for r in rows], "name": "no PDB",
+                         "desired_healthy": [float(r["floor"]) for r in rows]}).sort_values("time")
+
+
 def evaluate_pdb(cluster: ClusterData, origin: float) -> list[CheckResult]:
     results = []
     pdb, pods = cluster.frame("pdb"), cluster.frame("pods")
-    if pdb is None or pods is None or not len(pdb) or not len(pods):
+    experiment_floor = _experiment_floor(cluster)
+    if (pdb is None or not len(pdb)) and experiment_floor is not None and pods is not None and len(pods) \
+            and cluster.marks is not None and len(cluster.marks):
+        deployments = cluster.frame("deployments")
+        names = sorted(set(deployments["name"])) if deployments is not None else []
+        if len(names) == 1:
+            owner = deployment_of_pods(pods, cluster.frame("replicasets"), names)
+            label = f"no PDB (the experiment's floor min_ready {experiment_floor['desired_healthy'].iloc[-1]:g})"
+            results.append(floor_check("pdb.floor", experiment_floor, pods, owner, names[0], cluster.marks, origin,
+                                       label))
+        else:
+            results.append(skipped("pdb.floor", "pdb", "no PDB, and the experiment floor cannot be mapped to one "
+                                   "deployment"))
+    elif pdb is None or pods is None or not len(pdb) or not len(pods):
         results.append(skipped("pdb.floor", "pdb", cluster.reason("cluster/pdb.parquet", "cluster/pods.parquet")))
     elif cluster.marks is None or not len(cluster.marks):
         results.append(skipped("pdb.floor", "pdb", "no fault marks (chaos/marks.parquet): no disruption to judge"))

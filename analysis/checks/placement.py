@@ -6,7 +6,9 @@
   placement.zone_skew[<deployment>]  for each zone constraint of `spread` (topologySpreadConstraints): at every
       pods sample, skew = max - min of the deployment's scheduled non-terminating pods per zone, over the zones
       that have a Ready node in the latest nodes sample; must stay <= maxSkew. DoNotSchedule constraints fail
-      when exceeded; ScheduleAnyway (soft) ones only report it.
+      when exceeded; ScheduleAnyway (soft) ones only report it. A deployment with no zone constraint at all is
+      judged against an implied maxSkew 1 DoNotSchedule (AgentFlow's production setting, the `good` workload):
+      replicas piled into one zone are what a zone outage takes down at once, and the sentence says it was implied.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from analysis.checks.kube import deployment_of_pods, listed, parse_json, skipped
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
 
+IMPLIED_SPREAD = {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule"}
 DOMAIN = {"kubernetes.io/hostname": "node", "topology.kubernetes.io/zone": "zone",
           "failure-domain.beta.kubernetes.io/zone": "zone"}
 
@@ -73,7 +76,7 @@ def _ready_zones(nodes: pd.DataFrame | None, times: np.ndarray) -> dict[float, s
 
 
 def zone_skew(name: str, placed: pd.DataFrame, constraint: dict, deployment: str, nodes: pd.DataFrame | None,
-              times: np.ndarray, origin: float) -> CheckResult:
+              times: np.ndarray, origin: float, implied: bool = False) -> CheckResult:
     max_skew = float(constraint.get("maxSkew", 1))
     hard = constraint.get("whenUnsatisfiable", "DoNotSchedule") == "DoNotSchedule"
     zones_at = _ready_zones(nodes, times)
@@ -95,7 +98,14 @@ def zone_skew(name: str, placed: pd.DataFrame, constraint: dict, deployment: str
                                           + ", ".join(f"{z} {n}" for z, n in sorted(worst_at[1].items())) + ".")
     sentence = (f"{deployment}: zone skew (max - min pods per zone with a Ready node) peaked at {worst:g} vs maxSkew "
                 f"{max_skew:g} ({kind}); above it in {len(over)} of {len(times)} samples: {verdict.upper()}.{detail}")
-    objects = () if worst_at is None else tuple(f"{z}: {n} pods" for z, n in sorted(worst_at[1].items()))
+    if implied:
+        sentence = (f"{deployment} has no zone topologySpreadConstraint; judged against an implied maxSkew 1 "
+                    "(AgentFlow's production setting). " + sentence)
+    objects: tuple[str, ...] = () if worst_at is None else tuple(f"{z}: {n} pods"
+                                                                 for z, n in sorted(worst_at[1].items()))
+    if verdict == "fail" and worst_at is not None:
+        at = placed[placed["time"] == worst_at[0]]
+        objects += tuple(f"{p} on {n} ({z})" for p, n, z in zip(at["pod"], at["node"], at["zone"], strict=True))
     return CheckResult(name, verdict, worst, max_skew, "pods",
                        Evidence(sentence, window(over or list(times), origin), objects), "placement")
 
@@ -119,7 +129,8 @@ def evaluate_placement(cluster: ClusterData, origin: float) -> list[CheckResult]
         zonal = [c for c in _spec(deployments, deployment, "spread") if DOMAIN.get(str(c.get("topologyKey"))) == "zone"]
         name = f"placement.zone_skew{suffix}"
         if not zonal:
-            results.append(skipped(name, "placement", f"{deployment} has no zone topologySpreadConstraint"))
+            results.append(zone_skew(name, placed, IMPLIED_SPREAD, deployment, cluster.frame("nodes"), times, origin,
+                                     implied=True))
         for i, constraint in enumerate(zonal):
             check = name if i == 0 else f"{name}#{i + 1}"
             results.append(zone_skew(check, placed, constraint, deployment, cluster.frame("nodes"), times, origin))

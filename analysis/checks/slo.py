@@ -108,6 +108,9 @@ def error_rate(run: RunData, item: PlannedSlo, excused: np.ndarray | None = None
     bad = mask & ~is_ok(run)
     by_outcome = counts(s["outcome"], bad)
     objects = _top_codes(run, bad)
+    if "pod" in s.columns and bad.any():  # which pods served the failures (the reference server names itself)
+        by_pod = [(p, n) for p, n in counts(s["pod"], bad).items() if p != "missing"][:EXEMPLARS]
+        objects += tuple(f"pod {p}: {n} failed" for p, n in by_pod)
     measured = int(bad.sum()) / n
     verdict = "pass" if measured <= item.threshold else "fail"
     breakdown = ", ".join(f"{k} {v}" for k, v in by_outcome.items()) or "none"

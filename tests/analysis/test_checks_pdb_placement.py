@@ -106,3 +106,30 @@ def test_soft_spread_only_reports():
     r = placement({pod_name("a"): ("node-a1", "zone-a"), pod_name("d"): ("node-a2", "zone-a")}, spread=soft)
     assert r["placement.zone_skew"].verdict == "pass" and r["placement.zone_skew"].measured == 2  # above maxSkew 1
     assert "ScheduleAnyway" in r["placement.zone_skew"].evidence.sentence
+
+
+def test_no_zone_constraint_is_judged_against_an_implied_max_skew_1():
+    piled = {pod_name("a"): ("node-a1", "zone-a"), pod_name("d"): ("node-a2", "zone-a")}
+    check = placement(piled, spread="[]")["placement.zone_skew"]
+    assert check.verdict == "fail" and check.measured == 2 and check.threshold == 1
+    assert "no zone topologySpreadConstraint" in check.evidence.sentence and "implied" in check.evidence.sentence
+    assert f"{pod_name('a')} on node-a1 (zone-a)" in check.evidence.objects
+    assert placement(SPREAD3, spread="[]")["placement.zone_skew"].verdict == "pass"
+
+
+def _no_pdb_cluster(overrides):
+    floor = [{"time": T0 + t, "ready": 3, "floor": 2, "source": "min_ready 2 (no PDB)"} for t in SAMPLES]
+    return cluster(pods=pods(SAMPLES, SPREAD3, overrides), pdb=pdb(SAMPLES).iloc[0:0], replicasets=replicasets(),
+                   deployments=deployments(SAMPLES), mark_frame=marks(("drain-node", 20, 40)),
+                   records={"floor": floor})
+
+
+def test_without_a_pdb_the_experiment_floor_is_judged():
+    broken = _no_pdb_cluster({pod_name("a"): {"ready": lambda t: t < 22}, pod_name("b"): {"ready": lambda t: t < 24}})
+    check = by_name(evaluate_pdb(broken, T0))["pdb.floor"]
+    assert check.verdict == "fail" and check.measured == 1 and check.threshold == 2
+    assert "no PDB" in check.evidence.sentence and f"{pod_name('a')} on node-a1" in check.evidence.objects
+    held = by_name(evaluate_pdb(_no_pdb_cluster({pod_name("a"): {"ready": lambda t: t < 22}}), T0))["pdb.floor"]
+    assert held.verdict == "pass"
+    assert by_name(evaluate_pdb(cluster(pods=pods(SAMPLES, SPREAD3), mark_frame=marks(("x", 20, 40))),
+                                T0))["pdb.floor"].verdict == "skipped"  # no PDB and no experiment floor

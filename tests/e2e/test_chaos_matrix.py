@@ -18,14 +18,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 GOOD = ["pod-kill-grace0", "node-drain", "zone-outage", "zone-outage-hard", "rolling-restart",
         "graceful-shutdown", "hpa-scale"]
+HARD = {"pod-kill-grace0", "zone-outage-hard"}
 
-# (experiment, known-bad variant, the probe names of which at least one must be named as failing)
+# (experiment, known-bad variant, the probe names of which at least one must be named as failing, the report
+# check that must FAIL with a pod or node named in its evidence objects)
 BAD = [
-    ("node-drain", "pdb-all", ["no-drain-stuck"]),
-    ("node-drain", "no-pdb", ["ready-replicas-never-below-floor", "pdb-floor-held"]),
-    ("zone-outage", "no-spread", ["replicas-span-two-zones"]),
-    ("rolling-restart", "ready-on-health", ["error-rate-below-limit"]),
-    ("graceful-shutdown", "no-prestop", ["in-flight-streams-completed", "error-rate-below-limit"]),
+    ("node-drain", "pdb-all", ["no-drain-stuck"], "pdb.drains"),
+    ("node-drain", "no-pdb", ["ready-replicas-never-below-floor", "pdb-floor-held"], "pdb.floor"),
+    ("zone-outage", "no-spread", ["replicas-span-two-zones"], "placement.zone_skew"),
+    ("rolling-restart", "ready-on-health", ["error-rate-below-limit"], "slo.error_rate"),
+    ("graceful-shutdown", "no-prestop", ["in-flight-streams-completed", "error-rate-below-limit"],
+     "survival.in_flight"),
 ]
 
 
@@ -54,12 +57,22 @@ def test_experiment_is_green_on_the_good_workload(tmp_path: Path, experiment: st
     journal = json.loads((run / "chaos" / f"{experiment}.journal.json").read_text())
     assert journal["status"] == "completed" and not journal["deviated"]
     assert pq.ParquetFile(run / "streams.parquet").metadata.num_rows > 0
-    assert pq.ParquetFile(run / "chaos" / "marks.parquet").metadata.num_rows >= 1
+    marks = pq.ParquetFile(run / "chaos" / "marks.parquet").metadata.num_rows
+    checks = {c["name"]: c for c in json.loads((run / "report" / "summary.json").read_text())["checks"]}
+    if experiment == "hpa-scale":  # no fault action (the load step is the stimulus): no marks, HPA judged
+        assert marks == 0
+        for name in ("hpa.scale_up_reaction", "hpa.scale_up_ready", "hpa.scale_down_stabilization"):
+            assert checks[name]["verdict"] == "pass", checks[name]
+    else:
+        assert marks >= 1
+    if experiment in HARD:  # the streams lost with the killed pods are set aside, nothing else broke
+        collateral = [c for n, c in checks.items() if n.startswith("fault.collateral.")]
+        assert collateral and all(c["verdict"] == "pass" for c in collateral), collateral
 
 
-@pytest.mark.parametrize(("experiment", "variant", "probes"), BAD, ids=[f"{e}-vs-{v}" for e, v, _ in BAD])
+@pytest.mark.parametrize(("experiment", "variant", "probes", "check"), BAD, ids=[f"{e}-vs-{v}" for e, v, *_ in BAD])
 def test_experiment_is_red_on_its_known_bad_workload(tmp_path: Path, experiment: str, variant: str,
-                                                     probes: list[str]) -> None:
+                                                     probes: list[str], check: str) -> None:
     with LocalCluster(state_dir=tmp_path / "cluster", variant=variant, time_scale="fast", service_port=0) as lc:
         result = run_chaos(lc, tmp_path / "run", experiment)
         cordoned = _cordoned(lc)
@@ -69,3 +82,7 @@ def test_experiment_is_red_on_its_known_bad_workload(tmp_path: Path, experiment:
     assert any(f"'{p}'" in result.stdout for p in probes), out
     assert cordoned == [], f"rollbacks left nodes cordoned: {cordoned}"
     assert (tmp_path / "run" / "chaos" / f"{experiment}.journal.json").exists()
+    checks = {c["name"]: c for c in json.loads((tmp_path / "run" / "report" / "summary.json").read_text())["checks"]}
+    assert checks[check]["verdict"] == "fail", checks[check]
+    named = " ".join(checks[check]["evidence"]["objects"])
+    assert "agentflow-" in named or "node-" in named, checks[check]  # the pod or node it happened to

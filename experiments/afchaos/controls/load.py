@@ -25,6 +25,7 @@ from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
 from experiments.afchaos import journal
+from experiments.afchaos.controls import safeguard
 
 _state: dict[str, Any] = {}
 
@@ -67,6 +68,7 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
 
 def after_experiment_control(context: Experiment, state: Journal, configuration: Configuration = None,
                              secrets: Secrets = None, stop_timeout: float = 30.0, **kwargs: Any) -> None:
+    safeguard.disarm()  # the errors of a stopping load must not interrupt an experiment that has ended
     stop_load(stop_timeout)
 
 

@@ -2,6 +2,11 @@
 error rate of the background load's streams over the last `window` seconds; above `limit` (with at least
 `min_streams` streams) it records why and interrupts the experiment gracefully, so the rollbacks still run.
 Arguments: `limit` (default 0.5), `window` (default 20 s), `interval` (default 2 s), `min_streams` (default 10).
+
+It disarms as soon as interrupting would no longer protect anything: after the method, after a hypothesis that
+was not met (the experiment is ending), and before the background load stops (`disarm`, called by the load
+control). An interrupt that lands after the experiment has ended stops Chaos Toolkit before it writes the
+journal, so a known-bad workload would be reported as "no journal" instead of by its failing probe.
 """
 
 from __future__ import annotations
@@ -49,9 +54,29 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     thread.start()
 
 
-def after_experiment_control(context: Experiment, state: Journal, configuration: Configuration = None,
-                             secrets: Secrets = None, **kwargs: Any) -> None:
+def disarm() -> None:
+    """Stop watching (idempotent); returns once the watcher thread is gone."""
     if "stop" in _state:
         _state["stop"].set()
         _state["thread"].join(timeout=5.0)
         _state.clear()
+
+
+def armed() -> bool:
+    return "stop" in _state
+
+
+def after_method_control(context: Any, state: Any = None, configuration: Configuration = None,
+                         secrets: Secrets = None, **kwargs: Any) -> None:
+    disarm()
+
+
+def after_hypothesis_control(context: Any, state: Any = None, configuration: Configuration = None,
+                             secrets: Secrets = None, **kwargs: Any) -> None:
+    if isinstance(state, dict) and state.get("steady_state_met") is False:
+        disarm()
+
+
+def after_experiment_control(context: Experiment, state: Journal, configuration: Configuration = None,
+                             secrets: Secrets = None, **kwargs: Any) -> None:
+    disarm()
