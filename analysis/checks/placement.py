@@ -3,10 +3,13 @@
   placement.anti_affinity[<deployment>]  when `anti_affinity_required` is set: at every pods sample no two
       scheduled, non-terminating pods of the deployment share a topology domain of a required term (its
       topologyKey: kubernetes.io/hostname -> node, topology.kubernetes.io/zone -> zone)
-  placement.zone_skew[<deployment>]  for each zone constraint of `spread` (topologySpreadConstraints): at every
-      pods sample, skew = max - min of the deployment's scheduled non-terminating pods per zone, over the zones
-      that have a Ready node in the latest nodes sample; must stay <= maxSkew. DoNotSchedule constraints fail
-      when exceeded; ScheduleAnyway (soft) ones only report it. A deployment with no zone constraint at all is
+  placement.zone_skew[<deployment>]  for each zone constraint of `spread` (topologySpreadConstraints): skew =
+      max - min of the deployment's scheduled non-terminating pods per zone, over the zones that have a Ready
+      node in the latest nodes sample, judged where the scheduler enforces it: at the first sample (history
+      unknown) and at every later placement (the least skew the placement can have had between two samples);
+      must be <= maxSkew. Skew left by removals (drains, kills, scale-down) is reported, not judged: upstream
+      never rebalances running pods. DoNotSchedule constraints fail when exceeded; ScheduleAnyway (soft) ones
+      only report it. A deployment with no zone constraint at all is
       judged against an implied maxSkew 1 DoNotSchedule (AgentFlow's production setting, the `good` workload):
       replicas piled into one zone are what a zone outage takes down at once, and the sentence says it was implied.
 """
@@ -75,39 +78,101 @@ def _ready_zones(nodes: pd.DataFrame | None, times: np.ndarray) -> dict[float, s
     return out
 
 
+Placement = tuple[float, str, str, str, float, dict[str, int]]  # time, pod, node, zone, skew, per-zone counts
+
+
+def _members(sample: pd.DataFrame | None, zones: set[str]) -> dict[str, set[str]]:
+    if sample is None:
+        return {z: set() for z in zones}
+    return {z: set(sample.loc[sample["zone"] == z, "pod"]) for z in zones}
+
+
+def _placements(sample: pd.DataFrame, t: float, members: dict[str, set[str]], before: dict[str, set[str]],
+                first_seen: pd.Series) -> list[Placement]:
+    """The pods first placed at sample `t`, each with the least zone skew its placement can have had.
+
+    Upstream's filter: skew = pods in the chosen zone + 1 - the fewest pods in any zone (the incoming pod not
+    counted; terminating pods never counted). Between two samples the order is unknown, so the chosen zone counts
+    only pods present at both samples and every zone counts every pod it may have had (before or new): a
+    placement flagged here broke maxSkew whatever the order was.
+    """
+    out = []
+    new = sample[(first_seen.reindex(sample["pod"]).to_numpy() == t)]
+    for pod, node, zone in zip(new["pod"], new["node"], new["zone"], strict=True):
+        if zone not in members:
+            continue
+        own = len(members[zone] & before.get(zone, set())) + 1
+        fewest = min(len((before.get(z, set()) | {q for q in m if first_seen.get(q) == t}) - {pod})
+                     for z, m in members.items())
+        counts = {z: len(m) for z, m in members.items()}
+        out.append((float(t), str(pod), str(node), str(zone), float(own - fewest), counts))
+    return out
+
+
 def zone_skew(name: str, placed: pd.DataFrame, constraint: dict, deployment: str, nodes: pd.DataFrame | None,
               times: np.ndarray, origin: float, implied: bool = False) -> CheckResult:
+    """Judge placements, as the scheduler enforces them: the state at the first sample (its history is unknown)
+    and every later placement. Skew left by removals (a drain, a scale-down) is shown, not judged: upstream
+    does not rebalance running pods (topology spread is a scheduling-time constraint)."""
     max_skew = float(constraint.get("maxSkew", 1))
     hard = constraint.get("whenUnsatisfiable", "DoNotSchedule") == "DoNotSchedule"
     zones_at = _ready_zones(nodes, times)
-    counts = placed.dropna(subset=["zone"]).groupby(["time", "zone"]).size()
-    worst, worst_at, over = 0.0, None, []
+    located = placed.dropna(subset=["zone"])
+    by_time = {float(t): g for t, g in located.groupby("time")}
+    first_seen = located.groupby("pod")["time"].min()
+    judged: list[Placement] = []  # (time, pod, node, zone, skew, counts); pod "" = the first sample's state
+    state_worst: tuple[float, float, dict[str, int]] | None = None
+    before: dict[str, set[str]] | None = None
     for t in times:
-        zones = zones_at.get(float(t)) or set(placed.loc[placed["time"] == t, "zone"].dropna())
+        sample = by_time.get(float(t))
+        zones = zones_at.get(float(t)) or (set(sample["zone"]) if sample is not None else set())
         if not zones:
             continue
-        per_zone = {z: int(counts.get((t, z), 0)) for z in zones}
-        skew = float(max(per_zone.values()) - min(per_zone.values()))
-        if skew > worst:
-            worst, worst_at = skew, (t, per_zone)
-        if skew > max_skew:
-            over.append(t)
+        members = _members(sample, zones)
+        counts = {z: len(m) for z, m in members.items()}
+        skew = float(max(counts.values()) - min(counts.values()))
+        if state_worst is None or skew > state_worst[1]:
+            state_worst = (float(t), skew, counts)
+        if before is None:
+            judged.append((float(t), "", "", "", skew, counts))
+        elif sample is not None:
+            judged += _placements(sample, float(t), members, before, first_seen)
+        before = members
+    return _zone_skew_result(name, judged, state_worst, placed, max_skew, hard, deployment, times, origin, implied)
+
+
+def _zone_skew_result(name: str, judged: list[Placement], state_worst: tuple[float, float, dict[str, int]] | None,
+                      placed: pd.DataFrame, max_skew: float, hard: bool, deployment: str, times: np.ndarray,
+                      origin: float, implied: bool) -> CheckResult:
+    over = [j for j in judged if j[4] > max_skew]
+    worst = max((j[4] for j in judged), default=0.0)
     kind = "DoNotSchedule" if hard else "ScheduleAnyway (soft)"
     verdict = "fail" if over and hard else "pass"
-    detail = "" if worst_at is None else (f" Worst at {fmt.offset(worst_at[0] - origin)}: "
-                                          + ", ".join(f"{z} {n}" for z, n in sorted(worst_at[1].items())) + ".")
-    sentence = (f"{deployment}: zone skew (max - min pods per zone with a Ready node) peaked at {worst:g} vs maxSkew "
-                f"{max_skew:g} ({kind}); above it in {len(over)} of {len(times)} samples: {verdict.upper()}.{detail}")
+    placements = sum(1 for j in judged if j[1])
+    sentence = (f"{deployment}: zone skew (pods per zone with a Ready node; max - min) at the first sample and "
+                f"at each of {placements} later placement(s) peaked at {worst:g} vs maxSkew {max_skew:g} ({kind}); "
+                f"{len(over)} above it: {verdict.upper()}.")
+    objects: list[str] = []
+    for t, pod, node, zone, skew, counts in over[:10]:
+        shown = ", ".join(f"{z} {n}" for z, n in sorted(counts.items()))
+        if pod:
+            sentence += f" {pod} placed on {node} ({zone}) at {fmt.offset(t - origin)}: skew {skew:g} ({shown})."
+            objects.append(f"{pod} on {node} ({zone})")
+        else:
+            sentence += f" Already at the first sample ({fmt.offset(t - origin)}): {shown}."
+            objects += [f"{z}: {n} pods" for z, n in sorted(counts.items())]
+            at = placed[placed["time"] == t]
+            objects += [f"{p} on {n} ({z})" for p, n, z in zip(at["pod"], at["node"], at["zone"], strict=True)]
+    if state_worst is not None and state_worst[1] > worst:
+        shown = ", ".join(f"{z} {n}" for z, n in sorted(state_worst[2].items()))
+        sentence += (f" The running pods' skew peaked at {state_worst[1]:g} at {fmt.offset(state_worst[0] - origin)} "
+                     f"({shown}) after pods were removed (a drain, a kill, a scale-down): Kubernetes enforces spread "
+                     "only when it schedules and does not rebalance, so that is shown, not judged.")
     if implied:
         sentence = (f"{deployment} has no zone topologySpreadConstraint; judged against an implied maxSkew 1 "
                     "(AgentFlow's production setting). " + sentence)
-    objects: tuple[str, ...] = () if worst_at is None else tuple(f"{z}: {n} pods"
-                                                                 for z, n in sorted(worst_at[1].items()))
-    if verdict == "fail" and worst_at is not None:
-        at = placed[placed["time"] == worst_at[0]]
-        objects += tuple(f"{p} on {n} ({z})" for p, n, z in zip(at["pod"], at["node"], at["zone"], strict=True))
-    return CheckResult(name, verdict, worst, max_skew, "pods",
-                       Evidence(sentence, window(over or list(times), origin), objects), "placement")
+    evidence = Evidence(sentence, window([j[0] for j in over] or list(times), origin), tuple(objects))
+    return CheckResult(name, verdict, worst, max_skew, "pods", evidence, "placement")
 
 
 def evaluate_placement(cluster: ClusterData, origin: float) -> list[CheckResult]:

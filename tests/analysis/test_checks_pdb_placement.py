@@ -133,3 +133,35 @@ def test_without_a_pdb_the_experiment_floor_is_judged():
     assert held.verdict == "pass"
     assert by_name(evaluate_pdb(cluster(pods=pods(SAMPLES, SPREAD3), mark_frame=marks(("x", 20, 40))),
                                 T0))["pdb.floor"].verdict == "skipped"  # no PDB and no experiment floor
+
+
+def _placed_from(t0, node, zone):
+    return {"node": lambda t: node if t >= t0 else None, "zone": lambda t: zone if t >= t0 else None,
+            "scheduled": lambda t: t >= t0}
+
+
+def test_zone_skew_left_by_a_drain_and_a_scale_down_is_shown_not_judged():
+    """Regression (demo run): a zone drain evicted zone-a's pods, the scheduler rightly left one replacement
+    Pending until uncordon, and the HPA scale-down later removed the zone-a pod. Kubernetes never rebalances, so
+    the running skew of 2 is not a placement the scheduler made and must not fail the good workload."""
+    four = {**SPREAD3, pod_name("d"): ("node-a2", "zone-a"), pod_name("e"): (None, None),
+            pod_name("f"): (None, None)}
+    overrides = {pod_name("a"): {"terminating": lambda t: t >= 20}, pod_name("d"): {"terminating": lambda t: t >= 20},
+                 pod_name("e"): _placed_from(20, "node-b1", "zone-b"),
+                 pod_name("f"): {**_placed_from(36, "node-a1", "zone-a"), "terminating": lambda t: t >= 50}}
+    check = by_name(evaluate_placement(cluster(
+        pods=pods(SAMPLES, four, overrides), replicasets=replicasets(), deployments=deployments(SAMPLES),
+        nodes=nodes(SAMPLES, NODES)), T0))["placement.zone_skew"]
+    assert check.verdict == "pass" and check.measured == 1, check.evidence.sentence
+    assert "peaked at 2" in check.evidence.sentence and "not judged" in check.evidence.sentence
+
+
+def test_zone_skew_placement_that_breaks_max_skew_fails_naming_pod_and_node():
+    four = {**SPREAD3, pod_name("d"): ("node-a2", "zone-a"), pod_name("e"): (None, None)}
+    overrides = {pod_name("e"): _placed_from(10, "node-a1", "zone-a")}  # zone-a 3, zone-b 1: skew 2
+    check = by_name(evaluate_placement(cluster(
+        pods=pods(SAMPLES, four, overrides), replicasets=replicasets(), deployments=deployments(SAMPLES),
+        nodes=nodes(SAMPLES, NODES)), T0))["placement.zone_skew"]
+    assert check.verdict == "fail" and check.measured == 2
+    assert f"{pod_name('e')} on node-a1 (zone-a)" in check.evidence.objects
+    assert "placed on node-a1" in check.evidence.sentence
