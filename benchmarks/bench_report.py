@@ -178,11 +178,12 @@ def main() -> int:
             size = (run_dir / "streams.parquet").stat().st_size / 2**20
             print(json.dumps({"generated_streams": args.streams, "generate_s": round(time.perf_counter() - start, 1),
                               "streams_parquet_mib": round(size, 1)}))
+        rows = pq.ParquetFile(run_dir / "streams.parquet").metadata.num_rows  # a reused directory keeps its own N
         for _ in range(args.repeat):
             child = subprocess.run([sys.executable, __file__, "--measure", str(run_dir)], capture_output=True,
                                    text=True, check=True)
             result = json.loads(child.stdout.strip().splitlines()[-1])
-            print(json.dumps({"streams": args.streams, **result}))
+            print(json.dumps({"streams": rows, **result}))
     finally:
         if not args.keep and args.run_dir is None:
             shutil.rmtree(run_dir.parent, ignore_errors=True)

@@ -94,7 +94,7 @@ def analyse(run: RunData, window_s: float = WINDOW_S) -> Analysis:
     """Run every check and compute the metrics the report shows."""
     window_s = effective_width(run, window_s)
     checks, tables, slos = judge(run, [window_grouping(run, window_s), stage_grouping(run)])
-    cluster = load_cluster(run.run_dir)
+    cluster = load_cluster(run.run_dir, loaded_streams=run.streams)
     casualties = find_casualties(cluster)
     excused = casualties.excused(len(run.streams))
     if excused is not None:
