@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 NAME_COLUMNS = ("stream_id", "request_id", "pod")
+BATCH_ROWS = 65_536
 
 
 class StreamLookup:
@@ -51,9 +53,13 @@ class StreamLookup:
             if "stream_id" not in present:
                 continue
             mine = wanted[index == i]
-            table = parquet.read_row_group(group, columns=present)
-            for row, record in zip(mine, table.take(mine - first).to_pylist(), strict=True):
-                names[int(row)] = _label(record)
+            start = first  # read the row group in batches, keeping only the wanted rows (not 1 M id strings)
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[group], columns=present):
+                inside = mine[(mine >= start) & (mine < start + batch.num_rows)]
+                if len(inside):
+                    records = batch.take(pa.array(inside - start)).to_pylist()
+                    names.update((int(r), _label(rec)) for r, rec in zip(inside, records, strict=True))
+                start += batch.num_rows
         return names
 
 
