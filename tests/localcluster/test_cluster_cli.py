@@ -10,8 +10,8 @@ import json
 import subprocess
 import time
 
-import psutil
 import yaml
+from proc_alive import still_running
 from typer.testing import CliRunner
 
 from harness.cluster_cmd import cluster_app
@@ -112,5 +112,5 @@ def test_cli_up_status_race_faults_down(tmp_path):
     assert down.exit_code == 0, down.output
     assert "nothing left running" in down.output
     assert members and session_pids(pid) == []
-    assert not [p for p in members if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not still_running(members)
     assert runner.invoke(cluster_app, ["status", "--state-dir", str(state)]).exit_code == 1

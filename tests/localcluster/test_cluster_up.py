@@ -15,10 +15,10 @@ import threading
 import time
 
 import httpx
-import psutil
 import pytest
 import yaml
 from kubernetes import client, config
+from proc_alive import still_running
 
 from localcluster.handle import LocalCluster
 from localcluster.workload.manifests import DEFAULT_FILE, find, load_manifests
@@ -64,7 +64,7 @@ def cluster(tmp_path_factory):
         assert len(pids) >= 5  # cluster, proxy and at least 3 pods
         leftover = lc.stop()
         assert leftover == []
-        alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        alive = still_running(pids)
         assert alive == [], f"processes left after stop: {alive}"
 
 

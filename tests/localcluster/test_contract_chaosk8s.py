@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes
-import psutil
 import pytest
+from proc_alive import still_running
 
 from localcluster.handle import LocalCluster
 
@@ -42,7 +42,7 @@ def cluster(tmp_path_factory):
         pids = lc.pids()
         leftover = lc.stop()
         assert leftover == [], f"processes of the local cluster left after stop: {leftover}"
-        alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        alive = still_running(pids)
         assert alive == [], f"processes left after stop: {alive}"
 
 

@@ -11,6 +11,7 @@ import time
 import httpx
 import psutil
 import pytest
+from proc_alive import still_running
 
 from localcluster.api import ApiServer, Store
 from localcluster.kubelet import FAULT_ANNOTATION, PORTS_ANNOTATION, Kubelet, KubeletConfig
@@ -46,7 +47,7 @@ def env():
         pids = kubelet.pids()
         api.stop()
         kubelet.stop()
-        assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+        assert not still_running(pids)
 
 
 def pod(name: str, *, args=(), node="n1", grace=5, image="agentflow-reference:1.11.3", probes=None, prestop=None,
@@ -224,7 +225,7 @@ def test_second_delete_shortens_grace_and_zero_removes_at_once(env):
     pids = wait_until(lambda: kubelet.pids(), 15, "process")
     resp = httpx.request("DELETE", f"{api.url}/api/v1/namespaces/{NS}/pods/z", json={"gracePeriodSeconds": 0})
     assert resp.status_code == 200 and get(store, "z") is None
-    wait_until(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != "zombie" for p in pids),
+    wait_until(lambda: not still_running(pids),
                5, "SIGKILL of the force-deleted pod")
 
 
