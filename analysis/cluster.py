@@ -157,9 +157,6 @@ def _streams(run_dir: Path, loaded: pd.DataFrame | None = None) -> pd.DataFrame 
         if columns else pd.DataFrame(index=pd.RangeIndex(rows))
     for column in shared:  # a Series with the same RangeIndex: copy-on-write shares it (an ndarray is copied)
         frame[column] = loaded[column].set_axis(frame.index)
-    for column in ("pod", "outcome", "error"):
-        if column in frame.columns and not isinstance(frame[column].dtype, pd.CategoricalDtype):
-            frame[column] = frame[column].astype("category")  # concat of differing dictionaries
     if "stream_id" not in frame.columns:
         frame["stream_id"] = np.arange(len(frame))
     return frame

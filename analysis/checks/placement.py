@@ -87,8 +87,8 @@ def _members(sample: pd.DataFrame | None, zones: set[str]) -> dict[str, set[str]
     return {z: set(sample.loc[sample["zone"] == z, "pod"]) for z in zones}
 
 
-def _placements(sample: pd.DataFrame, t: float, members: dict[str, set[str]], before: dict[str, set[str]],
-                first_seen: pd.Series) -> list[Placement]:
+def _placements(sample: pd.DataFrame, t: float, members: dict[str, set[str]], counts: dict[str, int],
+                before: dict[str, set[str]], first_seen: pd.Series) -> list[Placement]:
     """The pods first placed at sample `t`, each with the least zone skew its placement can have had.
 
     Upstream's filter: skew = pods in the chosen zone + 1 - the fewest pods in any zone (the incoming pod not
@@ -96,15 +96,15 @@ def _placements(sample: pd.DataFrame, t: float, members: dict[str, set[str]], be
     only pods present at both samples and every zone counts every pod it may have had (before or new): a
     placement flagged here broke maxSkew whatever the order was.
     """
-    out = []
     new = sample[(first_seen.reindex(sample["pod"]).to_numpy() == t)]
+    arrived = set(new["pod"])
+    may_have = {z: before.get(z, set()) | (m & arrived) for z, m in members.items()}
+    out = []
     for pod, node, zone in zip(new["pod"], new["node"], new["zone"], strict=True):
         if zone not in members:
             continue
         own = len(members[zone] & before.get(zone, set())) + 1
-        fewest = min(len((before.get(z, set()) | {q for q in m if first_seen.get(q) == t}) - {pod})
-                     for z, m in members.items())
-        counts = {z: len(m) for z, m in members.items()}
+        fewest = min(len(m - {pod}) for m in may_have.values())
         out.append((float(t), str(pod), str(node), str(zone), float(own - fewest), counts))
     return out
 
@@ -136,7 +136,7 @@ def zone_skew(name: str, placed: pd.DataFrame, constraint: dict, deployment: str
         if before is None:
             judged.append((float(t), "", "", "", skew, counts))
         elif sample is not None:
-            judged += _placements(sample, float(t), members, before, first_seen)
+            judged += _placements(sample, float(t), members, counts, before, first_seen)
         before = members
     return _zone_skew_result(name, judged, state_worst, placed, max_skew, hard, deployment, times, origin, implied)
 
