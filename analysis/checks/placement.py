@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -78,7 +80,15 @@ def _ready_zones(nodes: pd.DataFrame | None, times: np.ndarray) -> dict[float, s
     return out
 
 
-Placement = tuple[float, str, str, str, float, dict[str, int]]  # time, pod, node, zone, skew, per-zone counts
+class Placement(NamedTuple):
+    """One judged moment: a pod's placement, or (pod "") the state at the first sample."""
+
+    time: float
+    pod: str
+    node: str
+    zone: str
+    skew: float
+    counts: dict[str, int]
 
 
 def _members(sample: pd.DataFrame | None, zones: set[str]) -> dict[str, set[str]]:
@@ -105,7 +115,7 @@ def _placements(sample: pd.DataFrame, t: float, members: dict[str, set[str]], co
             continue
         own = len(members[zone] & before.get(zone, set())) + 1
         fewest = min(len(m - {pod}) for m in may_have.values())
-        out.append((float(t), str(pod), str(node), str(zone), float(own - fewest), counts))
+        out.append(Placement(float(t), str(pod), str(node), str(zone), float(own - fewest), counts))
     return out
 
 
@@ -120,7 +130,7 @@ def zone_skew(name: str, placed: pd.DataFrame, constraint: dict, deployment: str
     located = placed.dropna(subset=["zone"])
     by_time = {float(t): g for t, g in located.groupby("time")}
     first_seen = located.groupby("pod")["time"].min()
-    judged: list[Placement] = []  # (time, pod, node, zone, skew, counts); pod "" = the first sample's state
+    judged: list[Placement] = []
     state_worst: tuple[float, float, dict[str, int]] | None = None
     before: dict[str, set[str]] | None = None
     for t in times:
@@ -134,7 +144,7 @@ def zone_skew(name: str, placed: pd.DataFrame, constraint: dict, deployment: str
         if state_worst is None or skew > state_worst[1]:
             state_worst = (float(t), skew, counts)
         if before is None:
-            judged.append((float(t), "", "", "", skew, counts))
+            judged.append(Placement(float(t), "", "", "", skew, counts))
         elif sample is not None:
             judged += _placements(sample, float(t), members, counts, before, first_seen)
         before = members
@@ -144,11 +154,11 @@ def zone_skew(name: str, placed: pd.DataFrame, constraint: dict, deployment: str
 def _zone_skew_result(name: str, judged: list[Placement], state_worst: tuple[float, float, dict[str, int]] | None,
                       placed: pd.DataFrame, max_skew: float, hard: bool, deployment: str, times: np.ndarray,
                       origin: float, implied: bool) -> CheckResult:
-    over = [j for j in judged if j[4] > max_skew]
-    worst = max((j[4] for j in judged), default=0.0)
+    over = [j for j in judged if j.skew > max_skew]
+    worst = max((j.skew for j in judged), default=0.0)
     kind = "DoNotSchedule" if hard else "ScheduleAnyway (soft)"
     verdict = "fail" if over and hard else "pass"
-    placements = sum(1 for j in judged if j[1])
+    placements = sum(1 for j in judged if j.pod)
     sentence = (f"{deployment}: zone skew (pods per zone with a Ready node; max - min) at the first sample and "
                 f"at each of {placements} later placement(s) peaked at {worst:g} vs maxSkew {max_skew:g} ({kind}); "
                 f"{len(over)} above it: {verdict.upper()}.")
@@ -171,7 +181,7 @@ def _zone_skew_result(name: str, judged: list[Placement], state_worst: tuple[flo
     if implied:
         sentence = (f"{deployment} has no zone topologySpreadConstraint; judged against an implied maxSkew 1 "
                     "(AgentFlow's production setting). " + sentence)
-    evidence = Evidence(sentence, window([j[0] for j in over] or list(times), origin), tuple(objects))
+    evidence = Evidence(sentence, window([j.time for j in over] or list(times), origin), tuple(objects))
     return CheckResult(name, verdict, worst, max_skew, "pods", evidence, "placement")
 
 
