@@ -5,8 +5,9 @@ the service proxy, in one process (`python -m localcluster serve`).
     ...                                   # DIR/kubeconfig, DIR/cluster.json, DIR/api-key (0600) written
     cluster.stop()                        # every pod process (by PID) and the proxy stopped
 
-`serve(config)` runs it until SIGTERM/SIGINT. The workload API key is generated here, kept in a secrets map
-that only the kubelet reads (the API serves no Secrets) and written to DIR/api-key; it is never logged.
+`serve(config)` runs it until SIGTERM/SIGINT. The workload API key is generated here, stored as the Secret the
+Deployment's secretKeyRef names (the kubelet reads it from the API like a real one) and written to
+DIR/api-key; it is never logged.
 """
 
 from __future__ import annotations
@@ -58,11 +59,10 @@ class Cluster:
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
         self.store = Store()
-        self.secrets: dict[tuple[str, str], dict[str, str]] = {}
         self.logs = MemoryPodLogs()
         self.nodes = config.topology.nodes()
         self.kubelet = Kubelet(self.store, [n for n, _ in self.nodes], config=KubeletConfig(config.time_factor),
-                               logs=self.logs, secrets=self.secrets)
+                               logs=self.logs)
         self.api: ApiServer | None = None
         self.controllers: Any = None
         self.controller_settings: dict[str, Any] = {}
@@ -78,10 +78,10 @@ class Cluster:
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         (cfg.state_dir / ".gitignore").write_text("*\n")  # state (api-key, kubeconfig) never gets committed
         self.docs = self._manifests()
-        self.api = ApiServer(self.store, port=cfg.api_port, pod_deleter=self.kubelet.pod_deleter, pod_logs=self.logs)
+        self.api = ApiServer(self.store, port=cfg.api_port, pod_deleter=self.kubelet.pod_deleter, pod_logs=self.logs,
+                             metrics=self.kubelet.metrics)
         for name, zone in self.nodes:
             self.store.create("nodes", node_object(name, zone))
-        self._api_key()
         self.kubelet.start()
         self._start_controllers()
         self.api.start()
@@ -109,16 +109,28 @@ class Cluster:
         with os.fdopen(fd, "w") as fh:
             fh.write(key + "\n")
         os.chmod(path, 0o600)
-        self.secrets[(self.namespace, API_KEY_SECRET[0])] = {API_KEY_SECRET[1]: key}
+        secret = {"metadata": {"name": API_KEY_SECRET[0], "namespace": self.namespace},
+                  "type": "Opaque", "stringData": {API_KEY_SECRET[1]: key}}
+        if self.store.try_get("namespaces", None, self.namespace) is None:
+            self.store.create("namespaces", {"metadata": {"name": self.namespace}})
+        self.store.create("secrets", secret)
 
     def _apply(self) -> None:
+        """The manifests in dependency order; the API key Secret right after the namespaces (before any pod)."""
         order = {"Namespace": 0, "Service": 1, "PodDisruptionBudget": 2, "Deployment": 3,
                  "HorizontalPodAutoscaler": 4}
+        secret_done = False
         for doc in sorted(self.docs, key=lambda d: order.get(d["kind"], 9)):
-            rt = doc["kind"]
+            if doc["kind"] != "Namespace" and not secret_done:
+                self._api_key()
+                secret_done = True
             if doc["kind"] == "Namespace" and self.store.try_get("namespaces", None, doc["metadata"]["name"]):
                 continue
-            self.store.create(rt, doc, reset_status=True)
+            if doc["kind"] == "Secret" and doc["metadata"]["name"] == API_KEY_SECRET[0]:
+                continue  # generated here, never taken from a manifest
+            self.store.create(doc["kind"], doc, reset_status=True)
+        if not secret_done:
+            self._api_key()
 
     def _start_controllers(self) -> None:
         """Wire the controller manager (localcluster.controllers) in, when it is there."""

@@ -24,6 +24,7 @@ __all__ = [
     "EvictionHandler",
     "ImmediatePodDeleter",
     "PodDeleter",
+    "dry_run_requested",
 ]
 
 
@@ -55,11 +56,22 @@ class DeleteOptions:
             raise BadRequest(f"gracePeriodSeconds must be an integer, got {grace!r}") from None
         if grace_int is not None and grace_int < 0:
             grace_int = 0
-        dry = body.get("dryRun") or query.get("dryRun")
+        dry = dry_run_requested(body.get("dryRun") or query.get("dryRun"))
         preconditions = body.get("preconditions") or {}
         if not isinstance(preconditions, dict):
             raise BadRequest("preconditions must be an object")
-        return cls(grace_int, policy, dict(preconditions), bool(dry))
+        return cls(grace_int, policy, dict(preconditions), dry)
+
+
+def dry_run_requested(value: Any) -> bool:
+    """The `dryRun` of a request (query string or DeleteOptions list): only `All` exists upstream."""
+    if value in (None, "", []):
+        return False
+    values = value if isinstance(value, list) else [value]
+    for item in values:
+        if item != "All":
+            raise BadRequest(f'dryRun: Unsupported value: "{item}": supported values: "All"')
+    return True
 
 
 class PodDeleter(Protocol):
@@ -99,5 +111,6 @@ class DeletingEvictionHandler:
     ) -> dict[str, Any]:
         store.get("pods", namespace, name)  # 404 when absent
         options = DeleteOptions.from_body(eviction.get("deleteOptions"))
-        deleter.delete_pod(store, namespace, name, options)
+        if not options.dry_run:
+            deleter.delete_pod(store, namespace, name, options)
         return status_body(201, "", "")

@@ -34,6 +34,7 @@ class Request:
     query: dict[str, str]
     headers: Mapping[str, str]
     body: bytes = b""
+    user: Any = None  # the authenticated auth.User (set by the server before routing)
 
     def flag(self, name: str) -> bool:
         """A boolean query parameter: `true`, `True` and `1` are true (clients <=36 send `True`)."""

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import datetime as _dt
+import random
 import time
 from typing import Any
 
 __all__ = [
+    "NAME_ALPHABET",
     "clone",
     "format_micro_time",
     "format_rfc3339_nano",
     "format_time",
+    "generated_name",
     "now_time",
     "parse_time",
     "prune_nulls",
 ]
+
+
+# k8s.io/apimachinery/pkg/util/rand: no vowels (no words), no 0/1/3 (no look-alikes)
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_MAX_GENERATED_PREFIX = 63 - 5
+
+
+def generated_name(prefix: str) -> str:
+    """`generateName` as upstream's SimpleNameGenerator: the prefix cut to 58 characters + 5 random ones."""
+    return prefix[:_MAX_GENERATED_PREFIX] + "".join(random.choices(NAME_ALPHABET, k=5))
 
 
 def clone(value: Any) -> Any:

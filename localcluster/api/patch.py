@@ -15,6 +15,7 @@ from .errors import BadRequest, Invalid, UnsupportedMediaType
 from .objects import clone
 
 __all__ = [
+    "APPLY",
     "JSON_PATCH",
     "MERGE",
     "STRATEGIC",
@@ -25,6 +26,7 @@ __all__ = [
     "strategic_patch",
 ]
 
+APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
@@ -214,7 +216,7 @@ def check_patch_type(content_type: str) -> None:
     if ctype not in (JSON_PATCH, MERGE, STRATEGIC, "", "application/json"):
         raise UnsupportedMediaType(
             f"the body of the request was in an unknown format - accepted media types include: "
-            f"{JSON_PATCH}, {MERGE}, {STRATEGIC}"
+            f"{JSON_PATCH}, {MERGE}, {STRATEGIC}, {APPLY}"
         )
 
 

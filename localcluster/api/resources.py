@@ -1,59 +1,18 @@
 """The resource types the API serves: names, kinds, scope, subresources and verbs (drives routing and
 discovery). `resolve()` turns any common spelling ('pods', 'Pod', 'po', 'deployments.apps',
-'apps/v1/deployments') into a `ResourceType`, so in-process callers can use short names."""
+'apps/v1/deployments') into a `ResourceType`, so in-process callers can use short names.
+
+The kinds the cluster has served from the start are listed here; kinds added later live one per module in
+`kinds/` (their rules next to their resource type) and are appended from `kinds.KINDS`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .kinds import KINDS
+from .resource_type import ResourceType
+from .resource_type import rt as _rt
 
 __all__ = ["RESOURCES", "ResourceType", "groups", "resolve", "resources_for"]
-
-_ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
-
-
-@dataclass(frozen=True)
-class ResourceType:
-    """One served resource (group/version/plural) and how the API treats it."""
-
-    group: str
-    version: str
-    plural: str
-    kind: str
-    namespaced: bool
-    short_names: tuple[str, ...] = ()
-    subresources: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    tracks_generation: bool = False  # metadata.generation bumped on spec change
-    delete_returns_object: bool = False  # DELETE answers the object (pods, services) instead of Status
-    storage: str = ""  # storage key of another resource this one is a view of ('' = itself)
-    verbs: tuple[str, ...] = _ALL_VERBS
-    singular: str = field(default="")
-
-    @property
-    def api_version(self) -> str:
-        """`v1` for the core group, else `group/version`."""
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def key(self) -> str:
-        """`group/version/plural` (core: `v1/pods`): the identity used by the store."""
-        return f"{self.api_version}/{self.plural}"
-
-    @property
-    def storage_key(self) -> str:
-        return self.storage or self.key
-
-    @property
-    def list_kind(self) -> str:
-        return f"{self.kind}List"
-
-    @property
-    def has_status(self) -> bool:
-        return "status" in self.subresources
-
-
-def _rt(group: str, version: str, plural: str, kind: str, namespaced: bool = True, **kw: object) -> ResourceType:
-    return ResourceType(group, version, plural, kind, namespaced, singular=kind.lower(), **kw)  # type: ignore[arg-type]
 
 
 RESOURCES: tuple[ResourceType, ...] = (
@@ -123,6 +82,7 @@ RESOURCES: tuple[ResourceType, ...] = (
     ),
     _rt("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
     _rt("events.k8s.io", "v1", "events", "Event", short_names=("ev",), storage="v1/events"),
+    *(kind.resource for kind in KINDS),
 )
 
 _BY_NAME: dict[str, ResourceType] = {}

@@ -1,4 +1,5 @@
-"""REST handlers: verbs on resource routes -> Store calls -> responses (Status objects on error)."""
+"""REST handlers: verbs on resource routes -> Store calls -> responses (Status objects on error). Reads are
+here; writes in writes.py, subresources in subresources.py, virtual kinds (reviews, metrics) in virtual.py."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import discovery, subresources, tables, watchstream
-from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound, status_body
+from . import discovery, subresources, tables, virtual, watchstream, writes
+from .auth import AllowAll, Authorizer
+from .errors import BadRequest, MethodNotAllowed, NotFound
+from .fields import FieldManager
 from .hooks import DeleteOptions, DeletingEvictionHandler, EvictionHandler, ImmediatePodDeleter, PodDeleter
 from .http import Request, Response, dumps, json_response
 from .logs import MemoryPodLogs, PodLogSource
-from .patch import apply_patch, check_patch_type
 from .resources import ResourceType
 from .routes import DiscoveryRoute, ResourceRoute
 from .store import Entry, Store
-from .views import field_requirements, from_view, to_view
+from .views import field_requirements, to_view
 
 __all__ = ["Hooks", "RestApi"]
 
@@ -28,6 +30,7 @@ class Hooks:
     pod_deleter: PodDeleter = field(default_factory=ImmediatePodDeleter)
     eviction: EvictionHandler = field(default_factory=DeletingEvictionHandler)
     logs: PodLogSource = field(default_factory=MemoryPodLogs)
+    metrics: virtual.MetricsSource = field(default_factory=virtual.NoMetrics)
 
 
 def _raw(entry: Entry) -> bytes:
@@ -62,6 +65,8 @@ class RestApi:
         self.hooks = hooks
         self.bookmark_interval = bookmark_interval
         self.closing = False
+        self.fields = FieldManager()
+        self.authorizer: Authorizer = AllowAll()
 
     # ------------------------------------------------------------------------------------- discovery
     def discovery(self, route: DiscoveryRoute, server_address: str) -> Response:
@@ -80,11 +85,11 @@ class RestApi:
 
     # ------------------------------------------------------------------------------------- dispatch
     def handle(self, req: Request, route: ResourceRoute) -> Response:
-        if req.query.get("dryRun"):
-            raise BadRequest("dryRun is not supported by the local cluster")
         sub = route.subresource
         if sub is not None and sub not in route.rt.subresources:
             raise NotFound(f"the server could not find the requested resource ({req.path})", details={})
+        if route.rt.virtual:
+            return virtual.handle(self, req, route)
         if sub in ("log", "eviction", "binding", "scale"):
             return subresources.handle(self, req, route)
         method = req.method
@@ -93,18 +98,18 @@ class RestApi:
                 watch = route.watch_prefix or req.flag("watch")
                 return watchstream.open_watch(self, req, route) if watch else self.list(req, route)
             if method == "POST":
-                return self.create(req, route)
+                return writes.create(self, req, route)
             if method == "DELETE":
-                return self.delete_collection(req, route)
+                return writes.delete_collection(self, req, route)
         else:
             if method == "GET":
                 return self.get(req, route)
             if method == "PUT":
-                return self.update(req, route)
+                return writes.update(self, req, route)
             if method == "PATCH":
-                return self.patch(req, route)
+                return writes.patch(self, req, route)
             if method == "DELETE" and sub is None:
-                return self.delete(req, route)
+                return writes.delete(self, req, route)
         raise MethodNotAllowed(f"the server does not allow this method on the requested resource ({method})")
 
     def present(self, rt: ResourceType, obj: dict[str, Any], req: Request, code: int = 200) -> Response:
@@ -120,7 +125,7 @@ class RestApi:
         assert route.name is not None
         return self.present(route.rt, self.store.get(route.rt, route.namespace, route.name), req)
 
-    def _select(self, req: Request, route: ResourceRoute) -> tuple[list[Entry], str]:
+    def select(self, req: Request, route: ResourceRoute) -> tuple[list[Entry], str]:
         try:
             return self.store.entries(
                 route.rt,
@@ -133,7 +138,7 @@ class RestApi:
 
     def list(self, req: Request, route: ResourceRoute) -> Response:
         rt = route.rt
-        entries, rv = self._select(req, route)
+        entries, rv = self.select(req, route)
         meta: dict[str, Any] = {"resourceVersion": rv}
         token, limit = req.query.get("continue"), req.int_param("limit")
         if token:
@@ -156,89 +161,11 @@ class RestApi:
         head = dumps({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta})
         return Response(200, head[:-1] + b',"items":[' + items + b"]}")
 
-    def _body(self, req: Request, route: ResourceRoute) -> dict[str, Any]:
-        body = req.json()
-        if not isinstance(body, dict):
-            raise BadRequest(f"the request body must be a JSON {route.rt.kind} object")
-        rt = route.rt
-        if body.get("kind") not in (None, rt.kind) or body.get("apiVersion") not in (None, rt.api_version):
-            raise BadRequest(
-                f"the body is a {body.get('apiVersion')}/{body.get('kind')}, "
-                f"this endpoint takes {rt.api_version}/{rt.kind}"
-            )
-        return from_view(rt, body)
-
-    def create(self, req: Request, route: ResourceRoute) -> Response:
-        rt = route.rt
-        if rt.namespaced and route.namespace is None:
-            raise MethodNotAllowed(f"POST needs a namespace: /.../namespaces/<ns>/{rt.plural}")
-        body = self._body(req, route)
-        created = self.store.create(rt, body, namespace=route.namespace, reset_status=True)
-        return self.present(rt, created, req, 201)
-
-    def update(self, req: Request, route: ResourceRoute) -> Response:
-        body = self._body(req, route)
-        meta = body.setdefault("metadata", {})
-        if meta.get("name", route.name) != route.name:
-            raise BadRequest(f"the name of the object ({meta.get('name')}) does not match the name on the URL")
-        meta["name"] = route.name
-        obj = self.store.update(route.rt, body, namespace=route.namespace, subresource=route.subresource)
-        return self.present(route.rt, obj, req)
-
-    def patch(self, req: Request, route: ResourceRoute) -> Response:
-        assert route.name is not None
-        check_patch_type(req.content_type)
-        body = req.json()
-        if body is None:
-            raise BadRequest("PATCH needs a body")
-        ctype = req.content_type
-        rt = route.rt
-        if rt.storage:  # a view: patch its representation
-
-            def _fn(obj: dict[str, Any]) -> dict[str, Any]:
-                return from_view(rt, apply_patch(to_view(rt, obj), body, ctype))
-
-            obj = self.store.mutate(rt, route.namespace, route.name, _fn, subresource=route.subresource)
-        else:
-            obj = self.store.patch(rt, route.namespace, route.name, body, ctype, subresource=route.subresource)
-        return self.present(rt, obj, req)
+    # ------------------------------------------------------------------------------------- writes
+    def check_fields(self, req: Request, rt: ResourceType, body: dict[str, Any]) -> None:
+        """fieldValidation of a request body against the kind's schema (see openapi/validate.py)."""
+        return None
 
     def delete_object(self, rt: ResourceType, namespace: str | None, name: str, options: DeleteOptions) -> dict:
         """Delete through the hooks (pods via the PodDeleter); returns the object's last state."""
-        if rt.plural == "pods" and not rt.group:
-            return self.hooks.pod_deleter.delete_pod(self.store, namespace or "", name, options)
-        return self.store.delete(
-            rt, namespace, name, preconditions=options.preconditions, propagation_policy=options.propagation_policy
-        )
-
-    def delete(self, req: Request, route: ResourceRoute) -> Response:
-        assert route.name is not None
-        rt = route.rt
-        options = DeleteOptions.from_body(req.json(default={}), req.query)
-        if options.dry_run:
-            raise BadRequest("dryRun is not supported by the local cluster")
-        obj = self.delete_object(rt, route.namespace, route.name, options)
-        if rt.delete_returns_object:
-            return self.present(rt, obj, req)
-        if self.store.try_get(rt, route.namespace, route.name) is not None:
-            return self.present(rt, obj, req, 202)  # kept by finalizers
-        details = {"name": route.name, "group": rt.group, "kind": rt.plural, "uid": obj["metadata"]["uid"]}
-        body = status_body(200, "", "", {k: v for k, v in details.items() if v})
-        del body["code"]
-        return json_response(200, body)
-
-    def delete_collection(self, req: Request, route: ResourceRoute) -> Response:
-        rt = route.rt
-        options = DeleteOptions.from_body(req.json(default={}), req.query)
-        entries, _ = self._select(req, route)
-        deleted = []
-        for entry in entries:
-            meta = entry.obj["metadata"]
-            try:
-                deleted.append(self.delete_object(rt, meta.get("namespace"), meta["name"], options))
-            except ApiError as exc:
-                if not isinstance(exc, NotFound):
-                    raise
-        doc = {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": {}, "items": deleted}
-        doc["items"] = [to_view(rt, o) for o in deleted]
-        return json_response(200, doc)
+        return writes.delete_object(self, rt, namespace, name, options)

@@ -10,7 +10,6 @@ them. Lists are served from per-object cached JSON, so a list is one sort, one f
 
 from __future__ import annotations
 
-import hmac
 import logging
 import select
 import socket
@@ -21,15 +20,20 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import discovery
-from .errors import ApiError, NotFound, Unauthorized, status_body
+from .auth import ANONYMOUS, AllowAll, Authenticator, RBACAuthorizer, User, forbidden, request_attributes
+from .auth.bootstrap import bootstrap_policy
+from .errors import ApiError, NotFound, status_body
 from .gc import GarbageCollector
 from .hooks import EvictionHandler, PodDeleter
 from .http import Request, Response, error_response, json_response
 from .logs import PodLogSource
+from .namespaces import NamespaceController
 from .objects import now_time
+from .openapi.serve import openapi_response
 from .rest import Hooks, RestApi
 from .routes import DiscoveryRoute, parse_path
 from .store import Store
+from .virtual import MetricsSource
 
 __all__ = ["DEFAULT_NAMESPACES", "ApiServer"]
 
@@ -41,24 +45,22 @@ _PUBLIC = (*_HEALTH, "/version")
 
 
 class _App:
-    """Request -> Response for everything the server answers (never raises)."""
+    """Request -> Response for everything the server answers (never raises): authenticate, authorize, route."""
 
-    def __init__(self, rest: RestApi, token: str | None, address: str) -> None:
+    def __init__(self, rest: RestApi, authn: Authenticator, address: str) -> None:
         self.rest = rest
-        self.token = token
+        self.authn = authn
         self.address = address
 
-    def _authorized(self, req: Request) -> bool:
-        if self.token is None or req.path.startswith(_PUBLIC):
-            return True
+    def _user(self, req: Request) -> User:
         header = req.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), self.token)
+        if not header and not self.authn.anonymous and req.path.startswith(_PUBLIC):
+            return ANONYMOUS  # health and version stay open to probes when anonymous requests are refused
+        return self.authn.authenticate(header)
 
     def handle(self, req: Request) -> Response:
         try:
-            if not self._authorized(req):
-                raise Unauthorized("Unauthorized: a valid bearer token is required")
+            req.user = self._user(req)
             return self._route(req)
         except ApiError as err:
             return error_response(err)
@@ -66,20 +68,36 @@ class _App:
             log.exception("internal error serving %s %s", req.method, req.path)
             return json_response(500, status_body(500, "InternalError", f"internal error: {exc!r}"))
 
+    def _authorize(self, req: Request, route: object | None) -> None:
+        attrs = request_attributes(req.user, req.method, req.path.rstrip("/") or "/", req.query, route)
+        decision = self.rest.authorizer.authorize(attrs)
+        if not decision.allowed:
+            log.info("forbidden: user %s %s %s", attrs.user.name, attrs.verb,
+                     attrs.path or f"{attrs.group}/{attrs.resource}/{attrs.subresource}")
+            raise forbidden(attrs, decision.reason)
+
     def _route(self, req: Request) -> Response:
         path = req.path.rstrip("/") or "/"
         if path.startswith(_HEALTH):
+            self._authorize(req, None)
             body = b"ok" if "verbose" not in req.query else b"[+]ping ok\nhealthz check passed\n"
             return Response(200, body, content_type="text/plain; charset=utf-8")
         if path == "/version":
+            self._authorize(req, None)
             return json_response(200, discovery.version())
+        if path.startswith("/openapi/"):
+            self._authorize(req, None)
+            return openapi_response(req, path)
         route = parse_path(path)
         if route is None:
+            self._authorize(req, None)
             raise NotFound(f"the server could not find the requested resource ({req.path})", details={})
         if isinstance(route, DiscoveryRoute):
+            self._authorize(req, None)
             if req.method != "GET":
                 raise NotFound(f"the server could not find the requested resource ({req.path})", details={})
             return self.rest.discovery(route, self.address)
+        self._authorize(req, route)
         return self.rest.handle(req, route)
 
 
@@ -164,8 +182,9 @@ class _Server(ThreadingHTTPServer):
     app: _App
     closing = False
 
-    def __init__(self, address: tuple[str, int]) -> None:
+    def __init__(self, address: tuple[str, int], tls: object | None = None) -> None:
         super().__init__(address, _Handler)
+        self.tls = tls
         self.connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
 
@@ -192,8 +211,12 @@ class _Server(ThreadingHTTPServer):
 class ApiServer:
     """The API server: an HTTP front for a Store, plus the hooks the kubelet and PDB code plug in.
 
-    `token`: when set, every request except health and /version needs `Authorization: Bearer <token>`.
+    Authentication: `users` maps bearer tokens to users; requests without a token are `system:anonymous`
+    unless `anonymous=False` (then 401). `token` (legacy) = one token for a system:masters user and no
+    anonymous access. Authorization: `authorization="RBAC"` enforces the stored Roles/ClusterRoles/bindings
+    on every request (the bootstrap policy is created at start); the default `"AlwaysAllow"` allows all.
     `garbage_collector`: run the background cascading deletion of dependents (api.gc) while serving.
+    `namespace_controller`: finalize Terminating namespaces and give new ones their default ServiceAccount.
     """
 
     def __init__(
@@ -206,9 +229,15 @@ class ApiServer:
         pod_deleter: PodDeleter | None = None,
         eviction_handler: EvictionHandler | None = None,
         pod_logs: PodLogSource | None = None,
+        metrics: MetricsSource | None = None,
         bookmark_interval: float = 60.0,
         create_namespaces: tuple[str, ...] = DEFAULT_NAMESPACES,
         garbage_collector: bool = True,
+        namespace_controller: bool = True,
+        users: dict[str, User] | None = None,
+        anonymous: bool = True,
+        authorization: str = "AlwaysAllow",
+        tls: object | None = None,
     ) -> None:
         self.store = store if store is not None else Store()
         self.hooks = Hooks()
@@ -218,25 +247,44 @@ class ApiServer:
             self.hooks.eviction = eviction_handler
         if pod_logs is not None:
             self.hooks.logs = pod_logs
+        if metrics is not None:
+            self.hooks.metrics = metrics
         self.rest = RestApi(self.store, self.hooks, bookmark_interval=bookmark_interval)
-        self._httpd = _Server((host, port))
+        if authorization not in ("AlwaysAllow", "RBAC"):
+            raise ValueError(f"authorization must be AlwaysAllow or RBAC, not {authorization!r}")
+        self.rest.authorizer = RBACAuthorizer(self.store) if authorization == "RBAC" else AllowAll()
+        tokens = dict(users or {})
+        if token is not None:
+            tokens[token] = User("admin", ("system:masters",))
+            anonymous = False
+        self._httpd = _Server((host, port), tls)
         self.host, self.port = self._httpd.server_address[:2]
-        self._httpd.app = _App(self.rest, token, f"{self.host}:{self.port}")
+        self._httpd.app = _App(self.rest, Authenticator(tokens, anonymous=anonymous), f"{self.host}:{self.port}")
         self._thread: threading.Thread | None = None
         self._serving = False
         self.gc = GarbageCollector(self.store, self.rest.delete_object) if garbage_collector else None
+        self.namespaces = NamespaceController(self.store, self.rest.delete_object) if namespace_controller else None
         for name in create_namespaces:
             if self.store.try_get("namespaces", None, name) is None:
                 self.store.create("namespaces", {"metadata": {"name": name}})
+        if authorization == "RBAC":
+            for obj in bootstrap_policy():
+                if self.store.try_get(obj["kind"], None, obj["metadata"]["name"]) is None:
+                    self.store.create(obj["kind"], obj)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> ApiServer:
-        """Serve on a background thread; returns self."""
+    def _start_controllers(self) -> None:
         if self.gc is not None:
             self.gc.start()
+        if self.namespaces is not None:
+            self.namespaces.start()
+
+    def start(self) -> ApiServer:
+        """Serve on a background thread; returns self."""
+        self._start_controllers()
         if self._thread is None:
             self._serving = True
             self._thread = threading.Thread(target=self._httpd.serve_forever, name="api-server", daemon=True)
@@ -246,8 +294,7 @@ class ApiServer:
 
     def serve_forever(self) -> None:
         """Serve on the calling thread until stop() is called from another thread."""
-        if self.gc is not None:
-            self.gc.start()
+        self._start_controllers()
         self._serving = True
         self._httpd.serve_forever()
 
@@ -265,6 +312,8 @@ class ApiServer:
             self._thread = None
         if self.gc is not None:
             self.gc.stop()
+        if self.namespaces is not None:
+            self.namespaces.stop()
 
     def __enter__(self) -> ApiServer:
         return self.start()

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import random
-import string
 import threading
 import time
 import uuid
@@ -41,8 +39,8 @@ from ..selectors import (
     parse_label_selector,
 )
 from . import strategy
-from .errors import AlreadyExists, BadRequest, Conflict, NotFound
-from .objects import clone, format_time, now_time, prune_nulls
+from .errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound
+from .objects import clone, format_time, generated_name, now_time, prune_nulls
 from .patch import MERGE, apply_patch
 from .resources import ResourceType, resolve
 from .watch import ADDED, DELETED, MODIFIED, Change, Watcher, WatchEvent, expired_event
@@ -129,7 +127,10 @@ class Store:
 
     @staticmethod
     def resolve(resource: str | ResourceType) -> ResourceType:
-        return resource if isinstance(resource, ResourceType) else resolve(resource)
+        """The stored resource type for a name or type (a view such as autoscaling/v1 HPAs resolves to the
+        resource it is a view of: objects are stored, validated and defaulted in one shape)."""
+        rt = resource if isinstance(resource, ResourceType) else resolve(resource)
+        return resolve(rt.storage) if rt.storage else rt
 
     def _ns(self, rt: ResourceType, namespace: str | None) -> str:
         return (namespace or "") if rt.namespaced else ""
@@ -245,7 +246,7 @@ class Store:
 
     def _new_name(self, rt: ResourceType, ns: str, prefix: str) -> str:
         for _ in range(100):
-            name = prefix + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
+            name = generated_name(prefix)
             if (ns, name) not in self._objects[rt.storage_key]:
                 return name
         raise AlreadyExists(f"could not generate a unique name with prefix {prefix!r}")
@@ -257,8 +258,10 @@ class Store:
         *,
         namespace: str | None = None,
         reset_status: bool = False,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """Store a new object; sets uid, creationTimestamp, resourceVersion, generation and defaults.
+        `dry_run`: every check and default as for real, nothing stored, no resourceVersion (upstream's dryRun=All).
 
         `namespace` defaults to metadata.namespace; a different metadata.namespace is a 400. The HTTP
         layer passes `reset_status=True` (clients cannot set status on create, except for nodes);
@@ -273,8 +276,8 @@ class Store:
         new["apiVersion"], new["kind"] = rt.api_version, rt.kind
         ns = self._create_namespace(rt, meta, namespace)
         with self._lock:
-            if self.require_namespace and rt.namespaced and ("", ns) not in self._objects["v1/namespaces"]:
-                raise NotFound.of("namespaces", ns)
+            if self.require_namespace and rt.namespaced:
+                self._check_namespace_open(rt, ns, meta)
             if not meta.get("name") and meta.get("generateName"):
                 meta["name"] = self._new_name(rt, ns, str(meta["generateName"]))
             strategy.validate(rt, new)
@@ -286,10 +289,24 @@ class Store:
             meta["creationTimestamp"] = now_time()
             if rt.tracks_generation:
                 meta["generation"] = 1
-            strategy.prepare_create(rt, new, reset_status, self.ips)
+            strategy.prepare_create(rt, new, reset_status, self.ips.dry() if dry_run else self.ips)
             strategy.finish_write(rt, new)
+            if dry_run:
+                return clone(new)
             self._commit(rt, ADDED, new, None)
             return clone(new)
+
+    def _check_namespace_open(self, rt: ResourceType, ns: str, meta: dict[str, Any]) -> None:
+        entry = self._objects["v1/namespaces"].get(("", ns))
+        if entry is None:
+            raise NotFound.of("namespaces", ns)
+        if entry.obj["metadata"].get("deletionTimestamp"):
+            raise Forbidden(
+                f'{rt.plural}{"." + rt.group if rt.group else ""} "{meta.get("name") or meta.get("generateName", "")}"'
+                f" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                details={"name": meta.get("name", ""), "kind": rt.plural,
+                         "causes": [{"reason": "NamespaceTerminating", "field": "metadata.namespace",
+                                     "message": f"namespace {ns} is being terminated"}]})
 
     def _create_namespace(self, rt: ResourceType, meta: dict[str, Any], namespace: str | None) -> str:
         if not rt.namespaced:
@@ -351,12 +368,14 @@ class Store:
         return proposed
 
     def _write_update(
-        self, rt: ResourceType, entry: Entry, proposed: dict[str, Any], subresource: str | None
+        self, rt: ResourceType, entry: Entry, proposed: dict[str, Any], subresource: str | None, dry_run: bool = False
     ) -> dict[str, Any]:
         current = entry.obj
         self._check_preconditions(rt, current, proposed.get("metadata") or {})
         new = prune_nulls(self._merge_update(rt, current, proposed, subresource))
-        strategy.validate(rt, new)
+        if subresource is None:
+            strategy.apply_defaults(rt, new)
+        strategy.validate(rt, new, current)
         if rt.plural == "services" and subresource is None:
             new.setdefault("spec", {})
             for field in ("clusterIP", "clusterIPs"):
@@ -366,8 +385,8 @@ class Store:
         if rt.tracks_generation and _spec_part(new) != _spec_part(current):
             new["metadata"]["generation"] = int(current["metadata"].get("generation", 0)) + 1
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        if new == current:
-            return clone(current)  # no-op writes do not bump the resourceVersion, as upstream
+        if new == current or dry_run:
+            return clone(new)  # no-op writes do not bump the resourceVersion, as upstream; dry runs store nothing
         meta = new["metadata"]
         if meta.get("deletionTimestamp") and not meta.get("finalizers") and not meta.get("deletionGracePeriodSeconds"):
             self._commit(rt, DELETED, new, None)
@@ -382,6 +401,7 @@ class Store:
         *,
         namespace: str | None = None,
         subresource: str | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """Replace an object (PUT). A non-empty metadata.resourceVersion is a precondition (409 Conflict).
         The main resource ignores status changes; subresource='status' changes only the status and does
@@ -392,7 +412,7 @@ class Store:
         ns = namespace if namespace is not None else meta.get("namespace")
         with self._lock:
             entry = self._entry(rt, ns, str(meta.get("name", "")))
-            return self._write_update(rt, entry, proposed, subresource)
+            return self._write_update(rt, entry, proposed, subresource, dry_run)
 
     def update_status(
         self, resource: str | ResourceType, obj: Mapping[str, Any], *, namespace: str | None = None
@@ -409,13 +429,14 @@ class Store:
         content_type: str = MERGE,
         *,
         subresource: str | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """Apply a merge / strategic-merge / JSON patch (by content type) atomically."""
         rt = self.resolve(resource)
         with self._lock:
             entry = self._entry(rt, namespace, name)
             patched = apply_patch(clone(entry.obj), body, content_type)
-            return self._write_update(rt, entry, patched, subresource)
+            return self._write_update(rt, entry, patched, subresource, dry_run)
 
     def mutate(
         self,
@@ -425,6 +446,7 @@ class Store:
         fn: Callable[[dict[str, Any]], dict[str, Any] | None],
         *,
         subresource: str | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """Atomic read-modify-write: `fn` gets a copy, edits it in place (or returns a new dict) and the
         result is written as update() would. `fn` runs under the store lock: keep it short, no store calls."""
@@ -434,7 +456,7 @@ class Store:
             obj = clone(entry.obj)
             result = fn(obj)
             proposed = obj if result is None else result
-            return self._write_update(rt, entry, proposed, subresource)
+            return self._write_update(rt, entry, proposed, subresource, dry_run)
 
     def delete(
         self,
@@ -444,31 +466,42 @@ class Store:
         *,
         preconditions: Mapping[str, Any] | None = None,
         propagation_policy: str | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """Remove an object now (or, when it has finalizers, set deletionTimestamp and keep it).
 
         Returns the object's last state. `preconditions` {uid, resourceVersion} mismatch -> Conflict.
         `propagation_policy='Orphan'` strips the ownerReferences pointing at it from its dependents;
-        other policies leave dependents to the garbage collector (api.gc). Deleting a namespace deletes
-        everything in it at once.
+        other policies leave dependents to the garbage collector (api.gc). A namespace with
+        `spec.finalizers` turns Terminating; the namespace controller (api.namespaces) empties it
+        gracefully and then removes it. `dry_run`: the same checks and answer, nothing changed.
         """
         rt = self.resolve(resource)
         with self._lock:
             entry = self._entry(rt, namespace, name)
             self._check_preconditions(rt, entry.obj, preconditions or {})
-            uid = entry.obj["metadata"]["uid"]
-            if propagation_policy == "Orphan":
-                self._orphan_dependents(uid, entry.obj["metadata"].get("namespace", ""))
             obj = clone(entry.obj)
             meta = obj["metadata"]
+            if rt.plural == "namespaces" and not rt.group and (obj.get("spec") or {}).get("finalizers"):
+                if not meta.get("deletionTimestamp"):
+                    meta["deletionTimestamp"] = now_time()
+                    meta["deletionGracePeriodSeconds"] = 0
+                    obj.setdefault("status", {})["phase"] = "Terminating"
+                    if not dry_run:
+                        self._commit(rt, MODIFIED, obj, entry.obj)
+                return clone(obj)
+            if dry_run:
+                if meta.get("finalizers") and not meta.get("deletionTimestamp"):
+                    meta["deletionTimestamp"], meta["deletionGracePeriodSeconds"] = now_time(), 0
+                return obj
+            if propagation_policy == "Orphan":
+                self._orphan_dependents(meta["uid"], meta.get("namespace", ""))
             if meta.get("finalizers"):
                 if not meta.get("deletionTimestamp"):
                     meta["deletionTimestamp"] = now_time()
                     meta["deletionGracePeriodSeconds"] = 0
                     self._commit(rt, MODIFIED, obj, entry.obj)
                 return clone(obj)
-            if rt.plural == "namespaces":
-                self._delete_namespace_contents(name)
             if rt.plural == "services":
                 for ip in obj.get("spec", {}).get("clusterIPs") or ():
                     self.ips.release(ip)
@@ -488,16 +521,19 @@ class Store:
                     strategy.finish_write(rt, obj)
                     self._commit(rt, MODIFIED, obj, entry.obj)
 
-    def _delete_namespace_contents(self, namespace: str) -> None:
-        for key, objects in list(self._objects.items()):
-            rt = resolve(key)
-            if rt.namespaced:
-                for (ns, _), entry in list(objects.items()):
-                    if ns == namespace:
-                        self._commit(rt, DELETED, clone(entry.obj), None)
+    def namespace_contents(self, namespace: str) -> list[tuple[ResourceType, str]]:
+        """(resource type, name) of every stored object in a namespace (for the namespace controller)."""
+        with self._lock:
+            found = []
+            for key, objects in self._objects.items():
+                rt = resolve(key)
+                if rt.namespaced:
+                    found.extend((rt, name) for (ns, name) in objects if ns == namespace)
+            return found
 
     def mark_deleting(
-        self, resource: str | ResourceType, namespace: str | None, name: str, grace_seconds: int
+        self, resource: str | ResourceType, namespace: str | None, name: str, grace_seconds: int,
+        *, dry_run: bool = False,
     ) -> dict[str, Any]:
         """Start a graceful deletion: deletionTimestamp = now + grace, deletionGracePeriodSeconds = grace.
         A later call may only shorten it. The caller (kubelet) deletes the object when it has stopped."""
@@ -516,7 +552,7 @@ class Store:
             entry = self._entry(rt, namespace, name)
             obj = clone(entry.obj)
             _mark(obj)
-            if obj == entry.obj:
+            if obj == entry.obj or dry_run:
                 return obj
             self._commit(rt, MODIFIED, obj, entry.obj)
             return clone(obj)

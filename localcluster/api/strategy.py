@@ -15,11 +15,12 @@ import threading
 from typing import Any
 
 from ..selectors import label_selector_requirements, match_label_selector, validate_label_key, validate_label_value
+from . import kinds
 from .errors import Invalid
 from .objects import now_time
 from .resources import ResourceType
 
-__all__ = ["ServiceIPAllocator", "finish_write", "prepare_create", "validate"]
+__all__ = ["ServiceIPAllocator", "apply_defaults", "finish_write", "prepare_create", "validate"]
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -84,14 +85,35 @@ class ServiceIPAllocator:
         with self._lock:
             self._used.discard(ip)
 
+    def dry(self) -> _DryAllocator:
+        """An allocator for a dry run: answers the address a real create would get, reserves nothing."""
+        return _DryAllocator(self)
+
+
+class _DryAllocator:
+    def __init__(self, real: ServiceIPAllocator) -> None:
+        self.real = real
+
+    def allocate(self) -> str:
+        real = self.real
+        with real._lock:
+            index = real._next
+            while str(real.network[index]) in real._used:
+                index = index + 1 if index + 2 < real.network.num_addresses else 1
+            return str(real.network[index])
+
+    def reserve(self, ip: str) -> None:
+        return None
+
 
 def _invalid(rt: ResourceType, obj: dict[str, Any], field: str, message: str) -> Invalid:
     name = obj.get("metadata", {}).get("name") or obj.get("metadata", {}).get("generateName") or ""
     return Invalid.field(rt.kind, name, field, message, rt.group)
 
 
-def validate(rt: ResourceType, obj: dict[str, Any]) -> None:
-    """Raise Invalid (422) for what upstream rejects and clients depend on: names, labels, selectors."""
+def validate(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+    """Raise Invalid (422) for what upstream rejects and clients depend on: names, labels, selectors, and the
+    kind's own rules (`kinds/`; `old` is the stored object on update, None on create)."""
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         raise _invalid(rt, {}, "metadata", "Required value")
@@ -116,6 +138,9 @@ def validate(rt: ResourceType, obj: dict[str, Any]) -> None:
                     raise ValueError(f"annotation {key!r} must be a string, got {type(value).__name__}")
             except ValueError as exc:
                 raise _invalid(rt, obj, f"metadata.{field}", str(exc)) from None
+    rules = kinds.rules_of(rt.key)
+    if rules is not None and rules.validate is not None:
+        rules.validate(obj, old)
     if rt.plural in ("deployments", "replicasets"):
         _validate_workload(rt, obj)
     if rt.plural == "poddisruptionbudgets":
@@ -189,7 +214,7 @@ def _hpa_defaults(spec: dict[str, Any]) -> None:
         down["policies"] = [{"type": "Percent", "value": 100, "periodSeconds": 15}]
 
 
-def _service_defaults(obj: dict[str, Any], ips: ServiceIPAllocator) -> None:
+def _service_defaults(obj: dict[str, Any], ips: ServiceIPAllocator | _DryAllocator) -> None:
     spec = obj.setdefault("spec", {})
     spec.setdefault("type", "ClusterIP")
     spec.setdefault("sessionAffinity", "None")
@@ -207,12 +232,15 @@ def _service_defaults(obj: dict[str, Any], ips: ServiceIPAllocator) -> None:
             port.setdefault("targetPort", port.get("port"))
 
 
-def prepare_create(rt: ResourceType, obj: dict[str, Any], reset_status: bool, ips: ServiceIPAllocator) -> None:
+def prepare_create(
+    rt: ResourceType, obj: dict[str, Any], reset_status: bool, ips: ServiceIPAllocator | _DryAllocator
+) -> None:
     """Defaults and the status a freshly created object starts with (in place)."""
     name = obj["metadata"]["name"]
     if reset_status and rt.has_status and rt.plural != "nodes":
         obj["status"] = {}
     plural = rt.plural
+    apply_defaults(rt, obj)
     if plural == "pods":
         _pod_spec_defaults(obj.setdefault("spec", {}))
         status = obj.setdefault("status", {})
@@ -265,8 +293,18 @@ def _sync_cordon_taint(obj: dict[str, Any]) -> None:
         spec.pop("taints", None)
 
 
+def apply_defaults(rt: ResourceType, obj: dict[str, Any]) -> None:
+    """The kind's defaulting (`kinds/`), applied to every create and update as upstream's decoding does."""
+    rules = kinds.rules_of(rt.key)
+    if rules is not None and rules.defaults is not None:
+        rules.defaults(obj)
+
+
 def finish_write(rt: ResourceType, obj: dict[str, Any]) -> None:
     """Normalise after every write (in place): required/omitted status fields, lists clients need."""
+    rules = kinds.rules_of(rt.key)
+    if rules is not None and rules.normalise is not None:
+        rules.normalise(obj)
     meta = obj["metadata"]
     for field in ("labels", "annotations", "finalizers"):  # empty = absent, as upstream's omitempty
         if field in meta and not meta[field]:

@@ -6,7 +6,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..selectors import selector_to_string
+from . import bodies
 from .errors import BadRequest, MethodNotAllowed, NotFound, status_body
+from .hooks import dry_run_requested
 from .http import Request, Response, json_response
 from .logs import LogLine
 from .objects import format_rfc3339_nano, parse_time
@@ -74,16 +76,18 @@ def scale(api: RestApi, req: Request, route: ResourceRoute) -> Response:
             raise BadRequest(f"Scale spec.replicas must be a non-negative integer, got {replicas!r}")
         obj["spec"]["replicas"] = replicas
 
-    updated = store.mutate(rt, route.namespace, route.name, _apply)
+    updated = store.mutate(rt, route.namespace, route.name, _apply, dry_run=dry_run_requested(req.query.get("dryRun")))
     return json_response(200, scale_of(updated))
 
 
 # ------------------------------------------------------------------------------------------------ eviction
 def evict(api: RestApi, req: Request, route: ResourceRoute) -> Response:
     assert route.name is not None and route.namespace is not None
-    body = req.json(default={})
+    body = bodies.decode(req, None, default={})
     if not isinstance(body, dict):
         raise BadRequest("the Eviction body must be a JSON object")
+    if dry_run_requested(req.query.get("dryRun")):
+        body["deleteOptions"] = {**(body.get("deleteOptions") or {}), "dryRun": ["All"]}
     name = (body.get("metadata") or {}).get("name")
     if name and name != route.name:
         raise BadRequest(f"name in URL does not match name in Eviction object ({name} != {route.name})")
@@ -105,7 +109,7 @@ def bind(api: RestApi, req: Request, route: ResourceRoute) -> Response:
             raise BadRequest(f"pod {route.name} is already assigned to node {pod['spec']['nodeName']!r}")
         pod["spec"]["nodeName"] = node
 
-    api.store.mutate("pods", route.namespace, route.name, _bind)
+    api.store.mutate("pods", route.namespace, route.name, _bind, dry_run=dry_run_requested(req.query.get("dryRun")))
     return json_response(201, status_body(201, "", ""))
 
 

@@ -14,7 +14,7 @@ from ..selectors import selector_to_string
 from .objects import parse_time
 from .resources import ResourceType
 
-__all__ = ["human_duration", "table", "wants_table"]
+__all__ = ["age", "human_duration", "table", "wants_table"]
 
 Row = list[Any]
 _S, _I, _D = "string", "integer", "date"
@@ -53,7 +53,8 @@ def human_duration(seconds: float) -> str:
     return f"{hours // (24 * 365)}y"
 
 
-def _age(obj: dict[str, Any]) -> str:
+def age(obj: dict[str, Any]) -> str:
+    """The AGE column of an object."""
     created = obj.get("metadata", {}).get("creationTimestamp")
     return human_duration(time.time() - parse_time(created)) if created else "<unknown>"
 
@@ -88,7 +89,7 @@ def _pod(pod: dict[str, Any]) -> Row:
         f"{ready}/{len(spec.get('containers') or [])}",
         _pod_status(pod),
         restarts,
-        _age(pod),
+        age(pod),
         status.get("podIP") or "<none>",
         spec.get("nodeName") or "<none>",
         status.get("nominatedNodeName") or "<none>",
@@ -106,7 +107,7 @@ def _workload(obj: dict[str, Any], deployment: bool) -> Row:
         head = [name, ready, status.get("updatedReplicas", 0), status.get("availableReplicas", 0)]
     else:
         head = [name, spec.get("replicas", 0), status.get("replicas", 0), status.get("readyReplicas", 0)]
-    return [*head, _age(obj), names, images, selector]
+    return [*head, age(obj), names, images, selector]
 
 
 def _metric_target(spec_metric: dict[str, Any], current: list[dict[str, Any]]) -> str:
@@ -129,6 +130,10 @@ def _metric_target(spec_metric: dict[str, Any], current: list[dict[str, Any]]) -
 
 
 def _hpa(hpa: dict[str, Any]) -> Row:
+    if hpa.get("apiVersion") == "autoscaling/v1":
+        from .kinds.horizontalpodautoscalers_v1 import from_v1
+
+        hpa = from_v1(hpa)
     spec, status = hpa.get("spec", {}), hpa.get("status", {})
     ref = spec.get("scaleTargetRef", {})
     current = status.get("currentMetrics") or []
@@ -140,7 +145,7 @@ def _hpa(hpa: dict[str, Any]) -> Row:
         spec.get("minReplicas", 1),
         spec.get("maxReplicas", 0),
         status.get("currentReplicas", 0),
-        _age(hpa),
+        age(hpa),
     ]
 
 
@@ -151,7 +156,7 @@ def _pdb(pdb: dict[str, Any]) -> Row:
         str(spec["minAvailable"]) if "minAvailable" in spec else "N/A",
         str(spec["maxUnavailable"]) if "maxUnavailable" in spec else "N/A",
         pdb.get("status", {}).get("disruptionsAllowed", 0),
-        _age(pdb),
+        age(pdb),
     ]
 
 
@@ -168,7 +173,7 @@ def _node(node: dict[str, Any]) -> Row:
         node["metadata"]["name"],
         state,
         ",".join(roles) or "<none>",
-        _age(node),
+        age(node),
         info.get("kubeletVersion", ""),
         addresses.get("InternalIP", "<none>"),
         addresses.get("ExternalIP", "<none>"),
@@ -192,7 +197,7 @@ def _service(svc: dict[str, Any]) -> Row:
         spec.get("clusterIP", "<none>"),
         external,
         ",".join(ports) or "<none>",
-        _age(svc),
+        age(svc),
         selector or "<none>",
     ]
 
@@ -204,14 +209,14 @@ def _endpoints(ep: dict[str, Any]) -> Row:
             for port in subset.get("ports") or [{}]:
                 pairs.append(f"{addr.get('ip')}:{port['port']}" if "port" in port else str(addr.get("ip")))
     shown = ",".join(pairs[:3]) + (f" + {len(pairs) - 3} more..." if len(pairs) > 3 else "")
-    return [ep["metadata"]["name"], shown or "<none>", _age(ep)]
+    return [ep["metadata"]["name"], shown or "<none>", age(ep)]
 
 
 def _slice(es: dict[str, Any]) -> Row:
     ports = ",".join(str(p.get("port", "")) for p in es.get("ports") or ()) or "<unset>"
     addrs = [a for e in es.get("endpoints") or () for a in e.get("addresses") or ()]
     shown = ",".join(addrs[:3]) + (f" + {len(addrs) - 3} more..." if len(addrs) > 3 else "")
-    return [es["metadata"]["name"], es.get("addressType", ""), ports, shown or "<unset>", _age(es)]
+    return [es["metadata"]["name"], es.get("addressType", ""), ports, shown or "<unset>", age(es)]
 
 
 def _event(ev: dict[str, Any]) -> Row:
@@ -228,7 +233,7 @@ def _event(ev: dict[str, Any]) -> Row:
 
 
 def _namespace(ns: dict[str, Any]) -> Row:
-    return [ns["metadata"]["name"], ns.get("status", {}).get("phase", ""), _age(ns)]
+    return [ns["metadata"]["name"], ns.get("status", {}).get("phase", ""), age(ns)]
 
 
 def _default(obj: dict[str, Any]) -> Row:
@@ -306,7 +311,13 @@ def table(
     rt: ResourceType, objects: list[dict[str, Any]], resource_version: str, include: str = "Metadata"
 ) -> dict[str, Any]:
     """A Table of `objects`; `include` is the includeObject parameter (None | Metadata | Object)."""
-    columns, printer = _PRINTERS.get(rt.plural, _DEFAULT)
+    from . import kinds
+
+    rules = kinds.rules_of(rt.key)
+    if rules is not None and rules.row is not None:
+        columns, printer = _cols(*rules.columns), rules.row
+    else:
+        columns, printer = _PRINTERS.get(rt.plural, _DEFAULT)
     rows = []
     for obj in objects:
         row: dict[str, Any] = {"cells": printer(obj)}

@@ -1,11 +1,13 @@
 """Representations of stored objects per served API: events.k8s.io/v1 Events are a view of core/v1 Events
-(one storage, as upstream), so an event written through either API is readable through both."""
+and autoscaling/v1 HPAs a view of autoscaling/v2 ones (one storage each, as upstream), so an object written
+through either API is readable through both."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..selectors import FieldRequirement, parse_field_selector
+from . import kinds
 from .objects import format_micro_time, parse_time
 from .resources import ResourceType
 
@@ -93,9 +95,19 @@ def field_requirements(rt: ResourceType, text: str | None) -> list[FieldRequirem
 
 def to_view(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
     """The object as the API `rt` presents it (identity unless `rt` is a view)."""
-    return core_to_events_v1(obj) if rt.api_version == _EVENTS_V1 and rt.plural == "events" else obj
+    if not rt.storage:
+        return obj
+    if rt.api_version == _EVENTS_V1 and rt.plural == "events":
+        return core_to_events_v1(obj)
+    view = kinds.VIEWS.get(rt.key)
+    return view[0](obj) if view else obj
 
 
 def from_view(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
     """A request body of API `rt` in storage shape."""
-    return events_v1_to_core(obj) if rt.api_version == _EVENTS_V1 and rt.plural == "events" else obj
+    if not rt.storage:
+        return obj
+    if rt.api_version == _EVENTS_V1 and rt.plural == "events":
+        return events_v1_to_core(obj)
+    view = kinds.VIEWS.get(rt.key)
+    return view[1](obj) if view else obj

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..api import ApiError, Conflict, NotFound, Store
+from ..api.objects import NAME_ALPHABET
 from ..selectors import match_label_selector
 from . import podutil as pu
 from .base import Controller
@@ -69,7 +70,7 @@ def _port_set(service: Mapping[str, Any], pod: Mapping[str, Any]) -> PortSet:
 
 def _slice_name(service: str, ports: PortSet) -> str:
     digest = hashlib.sha1(repr(ports).encode()).hexdigest()
-    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    alphabet = NAME_ALPHABET
     return f"{service}-" + "".join(alphabet[int(digest[i : i + 2], 16) % len(alphabet)] for i in range(0, 10, 2))
 
 

@@ -11,6 +11,7 @@
 5. Otherwise disruptionsAllowed-- and disruptedPods[pod] = now are written to the PDB status, the pod gets
    condition DisruptionTarget=True (EvictionByEvictionAPI) and is deleted gracefully; 201 Success.
 
+With dryRun=All every check above is made and answered the same way, but nothing is written or deleted.
 One lock is held around decide + record + delete, and the PDB write is a compare-and-swap on its
 resourceVersion, so two concurrent evictions can never both spend a budget of 1.
 """
@@ -71,7 +72,7 @@ class PdbEvictionHandler:
             pdb = pdbs[0]
             if not pu.is_ready(pod) and self._unhealthy_allowed(pdb):
                 return self._delete(store, pod, options, deleter)
-            self._spend(store, pdb, name)
+            self._spend(store, pdb, name, options.dry_run)
             return self._delete(store, pod, options, deleter)
 
     @staticmethod
@@ -82,8 +83,9 @@ class PdbEvictionHandler:
         desired = int(status.get("desiredHealthy") or 0)
         return int(status.get("currentHealthy") or 0) >= desired > 0
 
-    def _spend(self, store: Store, pdb: dict[str, Any], pod_name: str) -> None:
-        """Check the budget and record the disruption in one compare-and-swap on the PDB."""
+    def _spend(self, store: Store, pdb: dict[str, Any], pod_name: str, dry_run: bool = False) -> None:
+        """Check the budget and record the disruption in one compare-and-swap on the PDB (a dry run checks
+        the same way and records nothing)."""
         now = self.clock()
         pdb_name = pdb["metadata"]["name"]
 
@@ -106,11 +108,14 @@ class PdbEvictionHandler:
                                                          int(status.get("observedGeneration") or 0), now)
             status.setdefault("disruptedPods", {})[pod_name] = pu.format_time(now)
 
-        store.mutate("poddisruptionbudgets", pdb["metadata"]["namespace"], pdb_name, _fn, subresource="status")
+        store.mutate("poddisruptionbudgets", pdb["metadata"]["namespace"], pdb_name, _fn, subresource="status",
+                     dry_run=dry_run)
 
     def _delete(self, store: Store, pod: dict[str, Any], options: DeleteOptions, deleter: PodDeleter
                 ) -> dict[str, Any]:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        if options.dry_run:  # upstream: all checks made, no condition written, nothing deleted
+            return status_body(201, "", "")
         if not pu.is_terminal(pod):
             pu.patch_pod_condition(store, ns, name, "DisruptionTarget", "True", "EvictionByEvictionAPI",
                                    "Eviction API: evicting", self.clock())

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from ..api.objects import NAME_ALPHABET
 from .podutil import resolve_int_or_percent, time_of
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 DESIRED_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
 MAX_ANNOTATION = "deployment.kubernetes.io/max-replicas"
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand SafeEncodeString alphabet
+_SAFE = NAME_ALPHABET  # k8s.io/apimachinery/pkg/util/rand SafeEncodeString alphabet
 
 
 def _fnv32a(data: bytes) -> int:

@@ -1,15 +1,18 @@
-"""Container environment: the spec's env (value, secretKeyRef from the cluster's private secrets map,
-fieldRef), POD_NAME, and a clean base (no inherited AGENTFLOW_* variables, the repo on PYTHONPATH)."""
+"""Container environment: the spec's env (value, secretKeyRef from the API's Secrets, fieldRef), POD_NAME,
+and a clean base (no inherited AGENTFLOW_* variables, the repo on PYTHONPATH). Secret values go into the
+process environment only: never into a message, event or log line."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .config import REPO_ROOT
 
-__all__ = ["ConfigError", "container_env"]
+__all__ = ["ConfigError", "StoreSecrets", "container_env"]
 
 Secrets = Mapping[tuple[str, str], Mapping[str, str]]
 _DROP_PREFIXES = ("AGENTFLOW_", "KUBECONFIG", "LOCALCLUSTER_")
@@ -17,6 +20,31 @@ _DROP_PREFIXES = ("AGENTFLOW_", "KUBECONFIG", "LOCALCLUSTER_")
 
 class ConfigError(Exception):
     """CreateContainerConfigError: the message says which secret/key is missing."""
+
+
+class StoreSecrets(Mapping[tuple[str, str], Mapping[str, str]]):
+    """The API's Secrets as {(namespace, name): {key: decoded value}}, read when a container starts."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def __getitem__(self, key: tuple[str, str]) -> Mapping[str, str]:
+        secret = self.store.try_get("secrets", key[0], key[1])
+        if secret is None:
+            raise KeyError(key)
+        out = {}
+        for name, value in (secret.get("data") or {}).items():
+            try:
+                out[name] = base64.b64decode(value).decode("utf-8", errors="replace")
+            except (binascii.Error, ValueError):
+                continue
+        return out
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter((s["metadata"]["namespace"], s["metadata"]["name"]) for s in self.store.list("secrets"))
+
+    def __len__(self) -> int:
+        return len(self.store.list("secrets"))
 
 
 def _field(pod: dict[str, Any], path: str) -> str:

@@ -18,11 +18,13 @@ from typing import Any
 
 from localcluster.api import Conflict, DeleteOptions, MemoryPodLogs, NotFound, Store, Subscription
 from localcluster.api.objects import now_time
-from localcluster.api.watch import DELETED, WatchEvent
+from localcluster.api.watch import ADDED, DELETED, WatchEvent
 
 from .config import FAULT_ANNOTATION, KubeletConfig
+from .env import StoreSecrets
 from .events import EventWriter
 from .images import PortAllocator
+from .lease import renew_lease
 from .metrics import PodMetrics
 from .pod import PodContext, PodWorker
 from .process import Spawner
@@ -43,14 +45,14 @@ class Kubelet:
         *,
         config: KubeletConfig | None = None,
         logs: MemoryPodLogs | None = None,
-        secrets: dict[tuple[str, str], dict[str, str]] | None = None,
+        secrets: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
         events: EventWriter | None = None,
     ) -> None:
         self.store = store
         self.config = config or KubeletConfig()
         self.nodes = set(nodes)
         self.logs = logs if logs is not None else MemoryPodLogs(self.config.log_lines)
-        self.secrets = secrets if secrets is not None else {}  # shared: the cluster may add secrets later
+        self.secrets = secrets if secrets is not None else StoreSecrets(store)  # default: the API's Secrets
         self.events = events or EventWriter(store)
         self.failed: set[str] = set()
         self._workers: dict[str, PodWorker] = {}
@@ -202,6 +204,8 @@ class Kubelet:
             self.fail_node(name)
         elif not failed and name in self.failed:
             self.recover_node(name)
+        elif ev.type == ADDED and not failed:  # a registering kubelet takes its node lease at once
+            renew_lease(self.store, name, max(1, round(40 / self.config.time_factor)))
 
     def fail_node(self, name: str) -> None:
         """In-process hard failure of `name` (the API path is the fault annotation)."""
@@ -245,6 +249,7 @@ class Kubelet:
 
         try:
             self.store.mutate("nodes", None, name, _fn, subresource="status")
+            renew_lease(self.store, name, max(1, round(40 / self.config.time_factor)))
         except NotFound:
             pass
         except Exception:

@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ class PodContext:
     events: EventWriter
     spawner: Spawner
     ports: PortAllocator
-    secrets: dict[tuple[str, str], dict[str, str]]
+    secrets: Mapping[tuple[str, str], Mapping[str, str]]
 
 
 class PodWorker(threading.Thread):

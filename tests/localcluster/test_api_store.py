@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from localcluster.api import AlreadyExists, BadRequest, Conflict, Invalid, NotFound, Store
+from localcluster.api import AlreadyExists, BadRequest, Conflict, Forbidden, Invalid, NotFound, Store
 from localcluster.api.gc import GarbageCollector
+from localcluster.api.namespaces import NamespaceController
 
 
 def wait_until(pred, timeout=5.0, interval=0.01):
@@ -270,7 +271,35 @@ def test_node_cordon_taint(store):
     assert n["spec"] == {}
 
 
-def test_namespace_deletion_deletes_contents(store):
+def test_namespace_deletion_terminates_then_the_controller_empties_and_removes_it(store):
     store.create("pods", pod("p1", ns="other"))
-    store.delete("namespaces", None, "other")
-    assert store.list("pods", "other") == []
+    ns = store.delete("namespaces", None, "other")
+    assert ns["status"]["phase"] == "Terminating" and ns["metadata"]["deletionTimestamp"]
+    assert [p["metadata"]["name"] for p in store.list("pods", "other")] == ["p1"]  # nothing killed yet
+    with pytest.raises(Forbidden, match="because it is being terminated"):
+        store.create("pods", pod("p2", ns="other"))
+    controller = NamespaceController(store, lambda rt, ns, name, opts: store.delete(rt, ns, name)).start()
+    try:
+        deadline = time.monotonic() + 10
+        while store.try_get("namespaces", None, "other") is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.try_get("namespaces", None, "other") is None
+        assert store.list("pods", "other") == []
+    finally:
+        controller.stop()
+
+
+def test_dry_run_writes_store_nothing(store):
+    rv = store.resource_version
+    created = store.create("pods", pod("dry"), dry_run=True)
+    assert created["metadata"]["uid"] and "resourceVersion" not in created["metadata"]
+    assert store.try_get("pods", "default", "dry") is None and store.resource_version == rv
+    store.create("pods", pod("real"))
+    rv = store.resource_version
+    patched = store.patch("pods", "default", "real", {"metadata": {"labels": {"x": "1"}}}, dry_run=True)
+    assert patched["metadata"]["labels"] == {"x": "1"}
+    assert "labels" not in store.get("pods", "default", "real")["metadata"]
+    assert store.delete("pods", "default", "real", dry_run=True)["metadata"]["name"] == "real"
+    assert store.try_get("pods", "default", "real") is not None and store.resource_version == rv
+    with pytest.raises(AlreadyExists):
+        store.create("pods", pod("real"), dry_run=True)  # dry runs check everything a real write checks

@@ -158,7 +158,9 @@ def test_patch_content_types(http):
 def test_discovery_documents(http):
     assert http.get("/api").json()["versions"] == ["v1"]
     groups = {g["name"]: g["preferredVersion"]["version"] for g in http.get("/apis").json()["groups"]}
-    expected = {"apps": "v1", "autoscaling": "v2", "policy": "v1", "discovery.k8s.io": "v1", "events.k8s.io": "v1"}
+    expected = {"apps": "v1", "autoscaling": "v2", "policy": "v1", "discovery.k8s.io": "v1", "events.k8s.io": "v1",
+                "coordination.k8s.io": "v1", "rbac.authorization.k8s.io": "v1", "authorization.k8s.io": "v1",
+                "authentication.k8s.io": "v1", "metrics.k8s.io": "v1beta1"}
     assert groups == expected
     core = {r["name"]: r for r in http.get("/api/v1").json()["resources"]}
     assert {"pods", "pods/log", "pods/eviction", "pods/status", "nodes", "services", "endpoints", "events",
