@@ -35,6 +35,7 @@ class Request:
     headers: Mapping[str, str]
     body: bytes = b""
     user: Any = None  # the authenticated auth.User (set by the server before routing)
+    warnings: list[str] = field(default_factory=list)  # sent back as `Warning: 299 - "..."` headers
 
     def flag(self, name: str) -> bool:
         """A boolean query parameter: `true`, `True` and `1` are true (clients <=36 send `True`)."""

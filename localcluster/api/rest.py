@@ -15,6 +15,7 @@ from .fields import FieldManager
 from .hooks import DeleteOptions, DeletingEvictionHandler, EvictionHandler, ImmediatePodDeleter, PodDeleter
 from .http import Request, Response, dumps, json_response
 from .logs import MemoryPodLogs, PodLogSource
+from .openapi.validate import check_body
 from .resources import ResourceType
 from .routes import DiscoveryRoute, ResourceRoute
 from .store import Entry, Store
@@ -163,8 +164,9 @@ class RestApi:
 
     # ------------------------------------------------------------------------------------- writes
     def check_fields(self, req: Request, rt: ResourceType, body: dict[str, Any]) -> None:
-        """fieldValidation of a request body against the kind's schema (see openapi/validate.py)."""
-        return None
+        """Types and unknown fields of a request body against the kind's definition (openapi/validate.py);
+        unknown fields are dropped and, by `fieldValidation`, refused or answered with Warning headers."""
+        req.warnings.extend(check_body(rt.group, rt.version, rt.kind, body, req.query.get("fieldValidation")))
 
     def delete_object(self, rt: ResourceType, namespace: str | None, name: str, options: DeleteOptions) -> dict:
         """Delete through the hooks (pods via the PodDeleter); returns the object's last state."""

@@ -61,12 +61,15 @@ class _App:
     def handle(self, req: Request) -> Response:
         try:
             req.user = self._user(req)
-            return self._route(req)
+            resp = self._route(req)
         except ApiError as err:
-            return error_response(err)
+            resp = error_response(err)
         except Exception as exc:  # a bug must still answer a Status, not drop the connection
             log.exception("internal error serving %s %s", req.method, req.path)
             return json_response(500, status_body(500, "InternalError", f"internal error: {exc!r}"))
+        if req.warnings:
+            resp.headers["Warning"] = ", ".join('299 - "{}"'.format(w.replace('"', '\\"')) for w in req.warnings)
+        return resp
 
     def _authorize(self, req: Request, route: object | None) -> None:
         attrs = request_attributes(req.user, req.method, req.path.rstrip("/") or "/", req.query, route)
