@@ -8,7 +8,8 @@ from .document import v2_document, v3_discovery, v3_document
 
 __all__ = ["openapi_response"]
 
-V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"  # what clients ask for (Accept)
+_V2_PROTOBUF_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"  # a parseable media type
 
 
 def openapi_response(req: Request, path: str) -> Response:
@@ -18,7 +19,7 @@ def openapi_response(req: Request, path: str) -> Response:
         if V2_PROTOBUF in req.accept:
             from .gnostic import v2_protobuf
 
-            return Response(200, v2_protobuf(), content_type=V2_PROTOBUF)
+            return Response(200, v2_protobuf(), content_type=_V2_PROTOBUF_TYPE)
         return Response(200, v2_document())
     if path == "/openapi/v3":
         return Response(200, v3_discovery())
