@@ -24,7 +24,7 @@ RESOURCES: tuple[ResourceType, ...] = (
         "pods",
         "Pod",
         short_names=("po",),
-        subresources=("status", "log", "eviction", "binding"),
+        subresources=("status", "log", "eviction", "binding", "exec", "attach", "portforward"),
         categories=("all",),
         tracks_generation=True,
         delete_returns_object=True,

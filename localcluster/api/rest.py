@@ -91,7 +91,7 @@ class RestApi:
             raise NotFound(f"the server could not find the requested resource ({req.path})", details={})
         if route.rt.virtual:
             return virtual.handle(self, req, route)
-        if sub in ("log", "eviction", "binding", "scale"):
+        if sub in ("log", "eviction", "binding", "scale", "exec", "attach", "portforward"):
             return subresources.handle(self, req, route)
         method = req.method
         if route.name is None:

@@ -18,6 +18,7 @@ from ..selectors import label_selector_requirements, match_label_selector, valid
 from . import kinds
 from .errors import Invalid
 from .objects import now_time
+from .podspec import pod_spec_defaults
 from .resources import ResourceType
 
 __all__ = ["ServiceIPAllocator", "apply_defaults", "finish_write", "prepare_create", "validate"]
@@ -168,29 +169,10 @@ def _validate_workload(rt: ResourceType, obj: dict[str, Any]) -> None:
         raise _invalid(rt, obj, "spec.replicas", f"Invalid value: {replicas!r}: must be a non-negative integer")
 
 
-def _pod_spec_defaults(spec: dict[str, Any]) -> None:
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("securityContext", {})
-    spec.setdefault("volumes", [])
-    spec.setdefault("containers", [])
-    for c in spec["containers"]:
-        if isinstance(c, dict):
-            c.setdefault("terminationMessagePath", "/dev/termination-log")
-            c.setdefault("terminationMessagePolicy", "File")
-            c.setdefault("imagePullPolicy", "IfNotPresent")
-            c.setdefault("resources", {})
-            for port in c.get("ports") or ():
-                if isinstance(port, dict):
-                    port.setdefault("protocol", "TCP")
-
-
 def _template_defaults(spec: dict[str, Any]) -> None:
     template = spec.setdefault("template", {})
     template.setdefault("metadata", {})
-    _pod_spec_defaults(template.setdefault("spec", {}))
+    pod_spec_defaults(template.setdefault("spec", {}))
 
 
 def _hpa_defaults(spec: dict[str, Any]) -> None:
@@ -242,7 +224,9 @@ def prepare_create(
     plural = rt.plural
     apply_defaults(rt, obj)
     if plural == "pods":
-        _pod_spec_defaults(obj.setdefault("spec", {}))
+        pod_spec_defaults(obj.setdefault("spec", {}))
+        obj["spec"].setdefault("serviceAccountName", "default")  # the ServiceAccount admission plugin
+        obj["spec"].setdefault("serviceAccount", obj["spec"]["serviceAccountName"])
         status = obj.setdefault("status", {})
         status.setdefault("phase", "Pending")
     elif plural in ("deployments", "replicasets"):
@@ -294,7 +278,13 @@ def _sync_cordon_taint(obj: dict[str, Any]) -> None:
 
 
 def apply_defaults(rt: ResourceType, obj: dict[str, Any]) -> None:
-    """The kind's defaulting (`kinds/`), applied to every create and update as upstream's decoding does."""
+    """The kind's defaulting, applied to every create and update as upstream's decoding does."""
+    if rt.plural == "pods" and not rt.group and isinstance(obj.get("spec"), dict):
+        pod_spec_defaults(obj["spec"])
+    elif rt.plural in ("deployments", "replicasets") and isinstance((obj.get("spec") or {}).get("template"), dict):
+        template_spec = obj["spec"]["template"].get("spec")
+        if isinstance(template_spec, dict):
+            pod_spec_defaults(template_spec)
     rules = kinds.rules_of(rt.key)
     if rules is not None and rules.defaults is not None:
         rules.defaults(obj)

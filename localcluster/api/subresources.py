@@ -33,7 +33,15 @@ def handle(api: RestApi, req: Request, route: ResourceRoute) -> Response:
         return bind(api, req, route)
     if sub == "scale" and method in ("GET", "PUT", "PATCH"):
         return scale(api, req, route)
+    if sub in _STREAMING:
+        api.store.get("pods", route.namespace, route.name)  # 404 for a missing pod first, as upstream
+        raise BadRequest(f"{_STREAMING[sub]} is not supported by the local cluster: its pods are local processes "
+                         "without a container runtime to stream from")
     raise MethodNotAllowed(f"the server does not allow this method on the requested resource ({method} {sub})")
+
+
+_STREAMING = {"exec": "kubectl exec and kubectl cp (pods/exec)", "attach": "kubectl attach (pods/attach)",
+              "portforward": "kubectl port-forward (pods/portforward)"}
 
 
 # ------------------------------------------------------------------------------------------------ scale
@@ -128,6 +136,15 @@ def _container(pod: dict[str, Any], wanted: str | None) -> str:
     )
 
 
+def _check_previous(pod: dict[str, Any], container: str) -> None:
+    """`previous=true` needs a terminated earlier instance of the container, else 400 as upstream."""
+    status_of = pod.get("status") or {}
+    statuses = [*(status_of.get("containerStatuses") or ()), *(status_of.get("initContainerStatuses") or ())]
+    status = next((s for s in statuses if s.get("name") == container), {})
+    if not (status.get("lastState") or {}).get("terminated"):
+        raise BadRequest(f'previous terminated container "{container}" in pod "{pod["metadata"]["name"]}" not found')
+
+
 def _format(line: LogLine, timestamps: bool) -> bytes:
     text = f"{format_rfc3339_nano(line.time_ns)} {line.text}\n" if timestamps else f"{line.text}\n"
     return text.encode("utf-8", errors="replace")
@@ -145,7 +162,10 @@ def pod_log(api: RestApi, req: Request, route: ResourceRoute) -> Response:
         since_ns = int(parse_time(req.query["sinceTime"]) * 1e9)
     else:
         since_ns = time.time_ns() - since * 1_000_000_000 if since is not None else None
-    lines = api.hooks.logs.read(ns, name, container, previous=req.flag("previous"))
+    previous = req.flag("previous")
+    if previous:
+        _check_previous(pod, container)
+    lines = api.hooks.logs.read(ns, name, container, previous=previous)
     total = len(lines)
     if since_ns is not None:
         lines = [ln for ln in lines if ln.time_ns >= since_ns]

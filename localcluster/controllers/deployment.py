@@ -1,12 +1,16 @@
 """Deployment controller: Deployment -> ReplicaSets labelled and selected by `pod-template-hash`.
 
-Any template change (including the `kubectl.kubernetes.io/restartedAt` annotation) gives a new hash and
-so a new ReplicaSet with revision max+1; going back to an earlier template reuses (and re-revisions) its
-ReplicaSet. RollingUpdate scales the new RS up within maxSurge and old ones down only as the available
+Any template change (including the `kubectl.kubernetes.io/restartedAt` annotation) gives a new ReplicaSet
+with revision max+1. The current ReplicaSet is found as upstream's FindNewReplicaSet does, by semantic
+equality of the templates (hash label aside; an empty list equals an absent one), so going back to an
+earlier template (`kubectl rollout undo`) scales its old ReplicaSet back up, renumbers it max+1 and records
+the old number in `deployment.kubernetes.io/revision-history`.
+RollingUpdate scales the new RS up within maxSurge and old ones down only as the available
 count allows (rollout.py); Recreate scales old ones to 0 and waits for their pods to go. A change of
 spec.replicas mid-rollout is spread proportionally over the active ReplicaSets. Old ReplicaSets beyond
 revisionHistoryLimit are deleted once the rollout is complete. Status and conditions: deployment_status.py.
-Not modelled: pause/resume semantics beyond "paused: no rollout", rollback via annotation, hash collisions.
+A paused Deployment rolls nothing out and says so: Progressing Unknown/DeploymentPaused ("Deployment is
+paused"), then DeploymentResumed on resume. Not modelled: scaling while paused, hash collisions.
 """
 
 from __future__ import annotations
@@ -24,8 +28,11 @@ from .deployment_status import calculate_status, set_deployment_condition
 from .events import EventRecorder
 from .rollout import (
     DESIRED_ANNOTATION,
+    HASH_LABEL,
     MAX_ANNOTATION,
     REVISION_ANNOTATION,
+    REVISION_HISTORY_ANNOTATION,
+    equal_ignore_hash,
     fenceposts,
     new_rs_replicas,
     old_rs_scale_down,
@@ -37,7 +44,7 @@ from .rollout import (
 __all__ = ["DeploymentController"]
 
 log = logging.getLogger(__name__)
-HASH_LABEL = "pod-template-hash"
+_HISTORY_LIMIT = 2000  # characters of revision-history, as upstream
 
 
 def _revision(rs: Mapping[str, Any]) -> int:
@@ -45,6 +52,25 @@ def _revision(rs: Mapping[str, Any]) -> int:
         return int((rs["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION, "0"))
     except ValueError:
         return 0
+
+
+def _renumber(notes: dict[str, str], revision: int) -> None:
+    """Give a reused ReplicaSet the new revision, keeping its earlier numbers in revision-history."""
+    old = notes.get(REVISION_ANNOTATION)
+    try:
+        older = int(old) if old is not None else 0
+    except ValueError:
+        older = 0
+    if older >= revision:
+        return
+    notes[REVISION_ANNOTATION] = str(revision)
+    if old is None:
+        return
+    history = [h for h in notes.get(REVISION_HISTORY_ANNOTATION, "").split(",") if h]
+    history.append(old)
+    while len(",".join(history)) > _HISTORY_LIMIT and len(history) > 1:
+        history.pop(0)
+    notes[REVISION_HISTORY_ANNOTATION] = ",".join(history)
 
 
 class DeploymentController(Controller):
@@ -90,10 +116,12 @@ class DeploymentController(Controller):
     def sync(self, d: dict[str, Any], rss: list[dict[str, Any]]) -> None:
         owned = self._owned(d, rss)
         wanted_hash = template_hash(d["spec"]["template"], int((d.get("status") or {}).get("collisionCount") or 0))
-        new_rs = next((rs for rs in owned if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == wanted_hash),
+        by_age = sorted(owned, key=lambda rs: (rs["metadata"].get("creationTimestamp", ""), rs["metadata"]["name"]))
+        new_rs = next((rs for rs in by_age if equal_ignore_hash(rs["spec"]["template"], d["spec"]["template"])),
                       None)
         old = [rs for rs in owned if rs is not new_rs]
         status_before = clone(d.get("status") or {})
+        self._paused_condition(d, status_before)
         if d["spec"].get("paused"):
             self._write_status(d, owned, new_rs, status_before)
             return
@@ -119,6 +147,19 @@ class DeploymentController(Controller):
         if status.get("updatedReplicas") == want and status.get("availableReplicas") == want \
                 and status.get("replicas") == want:
             self._cleanup(d, all_rs[:-1])
+
+    def _paused_condition(self, d: dict[str, Any], status: dict[str, Any]) -> None:
+        """Upstream's checkPausedConditions: Progressing Unknown with DeploymentPaused / DeploymentResumed."""
+        cond = next((c for c in status.get("conditions") or () if c.get("type") == "Progressing"), None)
+        if cond is not None and cond.get("reason") == "ProgressDeadlineExceeded":
+            return
+        paused_now = cond is not None and cond.get("reason") == "DeploymentPaused"
+        if d["spec"].get("paused") and not paused_now:
+            set_deployment_condition(status, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused",
+                                     self.clock())
+        elif not d["spec"].get("paused") and paused_now:
+            set_deployment_condition(status, "Progressing", "Unknown", "DeploymentResumed",
+                                     "Deployment is resumed", self.clock())
 
     def _rolling(self, d: dict[str, Any], old: list[dict[str, Any]], new_rs: dict[str, Any]) -> list[dict[str, Any]]:
         want = int(d["spec"].get("replicas", 1))
@@ -189,7 +230,7 @@ class DeploymentController(Controller):
             notes = obj["metadata"].setdefault("annotations", {})
             notes[DESIRED_ANNOTATION], notes[MAX_ANNOTATION] = str(want), str(want + surge)
             if revision is not None:
-                notes[REVISION_ANNOTATION] = str(revision)
+                _renumber(notes, revision)
 
         updated = self.store.mutate("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], _fn)
         if replicas != before:

@@ -92,6 +92,11 @@ class ReplicaSetController(Controller):
         replicasets = self.store.list("replicasets")
         owner_of = {rs["metadata"]["uid"]: (pu.controller_of(rs) or {}).get("uid") or rs["metadata"]["uid"]
                     for rs in replicasets}
+        active_of = Counter((pu.controller_of(p) or {}).get("uid") for ps in pods_by_ns.values() for p in ps
+                            if pu.is_active(p))
+        # ReplicaSets with pods to remove go first, so a rolling update's scale-down lands before the matching
+        # scale-up and live pods stay within maxSurge (a Deployment's scale steps arrive together)
+        replicasets.sort(key=lambda rs: int(rs["spec"].get("replicas", 1)) - active_of[rs["metadata"]["uid"]])
         for rs in replicasets:
             if pu.is_terminating(rs):
                 continue

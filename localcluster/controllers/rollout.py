@@ -29,6 +29,8 @@ __all__ = [
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 DESIRED_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
 MAX_ANNOTATION = "deployment.kubernetes.io/max-replicas"
+HASH_LABEL = "pod-template-hash"
+REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
 _SAFE = NAME_ALPHABET  # k8s.io/apimachinery/pkg/util/rand SafeEncodeString alphabet
 
 
@@ -39,9 +41,38 @@ def _fnv32a(data: bytes) -> int:
     return h
 
 
+def semantic(value: Any) -> Any:
+    """A template as upstream's semantic equality sees it: an empty list, map or string is the same as an
+    absent one (Go's nil vs empty), so `volumes: []` and no `volumes` are one template."""
+    if isinstance(value, dict):
+        out = {k: semantic(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in (None, {}, [], "")}
+    if isinstance(value, list):
+        return [semantic(v) for v in value]
+    return value
+
+
+def _without_hash(template: Mapping[str, Any]) -> Any:
+    out = semantic(template)
+    labels = (out.get("metadata") or {}).get("labels")
+    if labels and HASH_LABEL in labels:
+        labels = {k: v for k, v in labels.items() if k != HASH_LABEL}
+        out["metadata"] = {**out["metadata"], "labels": labels} if labels else {
+            k: v for k, v in out["metadata"].items() if k != "labels"}
+        if not out["metadata"]:
+            del out["metadata"]
+    return out
+
+
+def equal_ignore_hash(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Upstream's EqualIgnoreHash: two pod templates are the same revision when they are semantically equal
+    once the pod-template-hash label is set aside (how a rollback finds and reuses the old ReplicaSet)."""
+    return bool(_without_hash(a) == _without_hash(b))
+
+
 def template_hash(template: Mapping[str, Any], collision_count: int = 0) -> str:
-    """The `pod-template-hash` label value: FNV-32a of the canonical template JSON, safe-encoded."""
-    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
+    """The `pod-template-hash` label value: FNV-32a of the canonical semantic template, safe-encoded."""
+    data = json.dumps(_without_hash(template), sort_keys=True, separators=(",", ":")).encode()
     if collision_count:
         data += str(collision_count).encode()
     return "".join(_SAFE[ord(ch) % len(_SAFE)] for ch in str(_fnv32a(data)))

@@ -337,3 +337,58 @@ def test_proportional_scaling_matches_the_upstream_documentation_example():
     sizes = proportional_scale(d, [rs("old", 8, "2026-01-01T00:00:00Z"), rs("new", 5, "2026-01-01T00:01:00Z")],
                                None)
     assert sizes == {"old": 11, "new": 7}
+
+
+def _rs_of(store, name: str) -> dict[str, dict[str, Any]]:
+    return {rs["metadata"]["name"]: rs for rs in store.list("replicasets", NS)
+            if rs["metadata"]["name"].startswith(name)}
+
+
+def test_undo_reuses_the_old_replicaset_by_semantic_equality_and_renumbers_it(cluster):
+    """What `kubectl rollout undo` relies on: the old template comes back (here with `volumes: []`, which the
+    stored template does not have) and the old ReplicaSet is scaled up again as revision 3, history "1"."""
+    store, _, _ = cluster
+    store.create("deployments", deployment("undo", 2, surge=1, unavailable=0))
+    wait_until(lambda: _settled(store, "undo", 2), what="initial rollout")
+    (first,) = _rs_of(store, "undo").values()
+    old_template = store.get("deployments", NS, "undo")["spec"]["template"]
+    store.patch("deployments", NS, "undo", {"spec": {"template": {"spec": {"containers": [
+        {"name": "c", "image": "img:2"}]}}}})
+    wait_until(lambda: _settled(store, "undo", 2) if len(_rs_of(store, "undo")) == 2 else None, timeout=20,
+               what="rollout to revision 2")
+    restored = {**old_template, "spec": {**old_template["spec"], "volumes": []}}
+    store.patch("deployments", NS, "undo", [{"op": "replace", "path": "/spec/template", "value": restored}],
+                "application/json-patch+json")
+
+    def back_on_first():
+        rss = _rs_of(store, "undo")
+        rs = rss[first["metadata"]["name"]]
+        return rss if _settled(store, "undo", 2) and rs["spec"]["replicas"] == 2 else None
+
+    rss = wait_until(back_on_first, timeout=20, what="the first ReplicaSet scaled back up")
+    assert len(rss) == 2  # no third ReplicaSet for a template that only differs by an empty list
+    notes = rss[first["metadata"]["name"]]["metadata"]["annotations"]
+    assert notes["deployment.kubernetes.io/revision"] == "3"
+    assert notes["deployment.kubernetes.io/revision-history"] == "1"
+    assert store.get("deployments", NS, "undo")["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+
+
+def test_pause_and_resume_set_the_progressing_condition_as_upstream(cluster):
+    store, _, _ = cluster
+    store.create("deployments", deployment("paused", 1))
+    wait_until(lambda: _settled(store, "paused", 1), what="initial rollout")
+
+    def progressing():
+        status = store.get("deployments", NS, "paused").get("status") or {}
+        return next((c for c in status.get("conditions") or () if c["type"] == "Progressing"), {})
+
+    store.patch("deployments", NS, "paused", {"spec": {"paused": True}})
+    cond = wait_until(lambda: progressing() if progressing().get("reason") == "DeploymentPaused" else None,
+                      what="DeploymentPaused")
+    assert cond["status"] == "Unknown" and cond["message"] == "Deployment is paused"
+    store.patch("deployments", NS, "paused", {"spec": {"template": {"metadata": {"annotations": {"x": "1"}}}}})
+    store.patch("deployments", NS, "paused", {"spec": {"paused": False}})
+    wait_until(lambda: progressing().get("reason") in ("DeploymentResumed", "ReplicaSetUpdated",
+                                                       "NewReplicaSetAvailable") or None, what="resumed")
+    wait_until(lambda: _settled(store, "paused", 1) if len(_rs_of(store, "paused")) == 2 else None, timeout=20,
+               what="the held-back rollout after resume")
