@@ -24,7 +24,9 @@ import time
 from typing import Any
 
 from localcluster.api import ApiServer, MemoryPodLogs, Store, write_kubeconfig
+from localcluster.api.auth import User
 from localcluster.api.kubeconfig import CONTEXT
+from localcluster.api.tls import ServingCert, serving_cert
 from localcluster.config import ClusterConfig, write_state
 from localcluster.kubelet import Kubelet, KubeletConfig
 from localcluster.kubelet.config import REPO_ROOT
@@ -38,6 +40,8 @@ __all__ = ["API_KEY_SECRET", "Cluster", "serve"]
 
 log = logging.getLogger("localcluster")
 API_KEY_SECRET = ("agentflow-api-key", "api-key")  # (Secret name, key) the default manifests reference
+IDENTITIES = ("admin", "viewer", "chaos")  # kubeconfig users: agentflow-local, agentflow-local-viewer, -chaos
+IDENTITIES_FILE = DEFAULT_FILE.with_name("identities.yaml")
 
 
 # `python -m localcluster.proxy` on the stdlib event loop: under uvloop the proxy's `connection_made` asserts
@@ -70,6 +74,7 @@ class Cluster:
         self._spawner: Spawner | None = None
         self.docs: list[dict[str, Any]] = []
         self.namespace = "agentflow"
+        self.tokens: dict[str, str] = {}
         self.service_url = ""
 
     # ------------------------------------------------------------------------------------------ start
@@ -77,9 +82,15 @@ class Cluster:
         cfg = self.config
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         (cfg.state_dir / ".gitignore").write_text("*\n")  # state (api-key, kubeconfig) never gets committed
+        cert: list[ServingCert] = []
+        tls_thread = threading.Thread(target=lambda: cert.append(serving_cert()), name="tls-cert", daemon=True)
+        tls_thread.start()  # ~0.3 s of key generation and imports, in parallel with the rest of the start
         self.docs = self._manifests()
+        self.tokens = {who: pysecrets.token_urlsafe(32) for who in IDENTITIES}
+        users = {token: User(who, ("system:masters",) if who == "admin" else ()) for who, token in self.tokens.items()}
         self.api = ApiServer(self.store, port=cfg.api_port, pod_deleter=self.kubelet.pod_deleter, pod_logs=self.logs,
-                             metrics=self.kubelet.metrics)
+                             metrics=self.kubelet.metrics, users=users, authorization="RBAC")
+        self._identities()
         for name, zone in self.nodes:
             self.store.create("nodes", node_object(name, zone))
         self.kubelet.start()
@@ -87,7 +98,13 @@ class Cluster:
         self.api.start()
         self._apply()
         self._start_proxy()
-        write_kubeconfig(cfg.kubeconfig, self.api.url, namespace=self.namespace)
+        tls_thread.join(30)
+        if not cert:
+            raise ClusterError("could not make the API server's TLS certificate (see the log)")
+        self.api.enable_tls(cert[0])
+        write_kubeconfig(cfg.kubeconfig, str(self.api.https_url), namespace=self.namespace,
+                         token=self.tokens["admin"], ca_pem=cert[0].ca_pem,
+                         identities={who: t for who, t in self.tokens.items() if who != "admin"})
         write_state(cfg.state_file, self.state())
         log.info("local cluster up: api %s, service %s, %d nodes, variant %s, time scale %s",
                  self.api.url, self.service_url, len(self.nodes), cfg.variant, cfg.time_scale)
@@ -101,6 +118,15 @@ class Cluster:
         if dep is not None:
             self.namespace = dep["metadata"].get("namespace", "default")
         return docs
+
+    def _identities(self) -> None:
+        """The suite's roles and the viewer/chaos bindings (workload/identities.yaml), in the workload namespace."""
+        for doc in load_manifests(IDENTITIES_FILE):
+            if doc["metadata"].get("namespace"):
+                doc["metadata"]["namespace"] = self.namespace
+            if self.store.try_get("namespaces", None, self.namespace) is None and doc["metadata"].get("namespace"):
+                self.store.create("namespaces", {"metadata": {"name": self.namespace}})
+            self.store.create(doc["kind"], doc)
 
     def _api_key(self) -> None:
         key = pysecrets.token_urlsafe(24)
@@ -186,6 +212,8 @@ class Cluster:
             "pid": os.getpid(),
             "state_dir": str(cfg.state_dir),
             "api_url": self.api.url if self.api else "",
+            "api_https_url": (self.api.https_url or "") if self.api else "",
+            "identities": {who: f"{CONTEXT}-{who}" if who != "admin" else CONTEXT for who in IDENTITIES},
             "service_url": self.service_url,
             "proxy_pid": self.proxy.pid if self.proxy else None,
             "namespace": self.namespace,

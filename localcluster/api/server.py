@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import select
 import socket
+import ssl
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,7 @@ from .openapi.serve import openapi_response
 from .rest import Hooks, RestApi
 from .routes import DiscoveryRoute, parse_path
 from .store import Store
+from .tls import ServingCert
 from .virtual import MetricsSource
 
 __all__ = ["DEFAULT_NAMESPACES", "ApiServer"]
@@ -156,9 +158,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _alive(self) -> bool:
         if self.server.closing:
             return False
+        conn = self.connection
         try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            return not readable or bool(self.connection.recv(1, socket.MSG_PEEK))
+            if isinstance(conn, ssl.SSLSocket):
+                if conn.pending():
+                    return True
+                readable, _, _ = select.select([conn], [], [], 0)
+                if not readable:
+                    return True
+                conn.setblocking(False)
+                try:
+                    return bool(conn.recv(1))  # a TLS record arrived: b"" is the close, data means alive
+                except ssl.SSLWantReadError:
+                    return True
+                finally:
+                    conn.setblocking(True)
+            readable, _, _ = select.select([conn], [], [], 0)
+            return not readable or bool(conn.recv(1, socket.MSG_PEEK))
         except OSError:
             return False
 
@@ -185,21 +201,44 @@ class _Server(ThreadingHTTPServer):
     app: _App
     closing = False
 
-    def __init__(self, address: tuple[str, int], tls: object | None = None) -> None:
+    def __init__(self, address: tuple[str, int], tls: ServingCert | None = None) -> None:
         super().__init__(address, _Handler)
         self.tls = tls
         self.connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
+        raw = request
         with self._conn_lock:
-            self.connections.add(request)
+            self.connections.add(raw)
         try:
-            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.tls is not None:
+                request = self._maybe_tls(raw)
+                if request is None:
+                    return
             super().process_request_thread(request, client_address)
         finally:
             with self._conn_lock:
-                self.connections.discard(request)
+                self.connections.discard(raw)
+
+    def _maybe_tls(self, request: socket.socket) -> Any:
+        """TLS when the client starts a TLS handshake (first byte 0x16), plain HTTP otherwise; one port for both."""
+        request.settimeout(30)
+        try:
+            first = request.recv(1, socket.MSG_PEEK)
+            if first != b"\x16":
+                request.settimeout(None)
+                return request
+            wrapped = self.tls.context.wrap_socket(request, server_side=True)  # type: ignore[attr-defined]
+            wrapped.settimeout(None)
+            return wrapped
+        except (OSError, ssl.SSLError):
+            try:
+                request.close()
+            except OSError:
+                pass
+            return None
 
     def close_connections(self) -> None:
         with self._conn_lock:
@@ -240,7 +279,7 @@ class ApiServer:
         users: dict[str, User] | None = None,
         anonymous: bool = True,
         authorization: str = "AlwaysAllow",
-        tls: object | None = None,
+        tls: ServingCert | None = None,
     ) -> None:
         self.store = store if store is not None else Store()
         self.hooks = Hooks()
@@ -277,7 +316,17 @@ class ApiServer:
 
     @property
     def url(self) -> str:
+        """The plain-HTTP URL (always served)."""
         return f"http://{self.host}:{self.port}"
+
+    def enable_tls(self, cert: ServingCert) -> None:
+        """Start answering TLS on the same port (connections already open stay as they are)."""
+        self._httpd.tls = cert
+
+    @property
+    def https_url(self) -> str | None:
+        """The same port over TLS, when the server was given a certificate."""
+        return f"https://{self.host}:{self.port}" if self._httpd.tls is not None else None
 
     def _start_controllers(self) -> None:
         if self.gc is not None:

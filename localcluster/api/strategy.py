@@ -122,7 +122,11 @@ def validate(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None =
     pattern, limit = (_LABEL, 63) if rt.plural in _DNS_LABEL_KINDS else (_SUBDOMAIN, 253)
     if not isinstance(name, str) or not name:
         raise _invalid(rt, obj, "metadata.name", "Required value: name or generateName is required")
-    if len(name) > limit or not pattern.match(name):
+    if rt.group == "rbac.authorization.k8s.io":  # RBAC names are path segments ("system:discovery")
+        if name in (".", "..") or "/" in name or "%" in name:
+            raise _invalid(rt, obj, "metadata.name", f"Invalid value: {name!r}: may not be '.' or '..' and may "
+                           "not contain '/' or '%'")
+    elif len(name) > limit or not pattern.match(name):
         raise _invalid(
             rt, obj, "metadata.name", f"Invalid value: {name!r}: must be a lowercase RFC 1123 name (max {limit})"
         )

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import yaml
 
-SUPPORTED = {
-    ("v1", "Namespace"), ("v1", "Service"), ("apps/v1", "Deployment"),
-    ("autoscaling/v2", "HorizontalPodAutoscaler"), ("policy/v1", "PodDisruptionBudget"),
-}
+from localcluster.api.resources import RESOURCES
+
+# every kind the API stores (reviews and metrics are answered, not stored)
+SUPPORTED = {(rt.api_version, rt.kind) for rt in RESOURCES if not rt.virtual and not rt.storage}
 DEFAULT_FILE = Path(__file__).with_name("agentflow.yaml")
 
 
