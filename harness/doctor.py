@@ -1,7 +1,8 @@
 """`afsuite doctor`: check a target before anything runs, and say what the experiments will run into.
 
-Checks, in order: the API answers (/version); the permissions the experiments need (SelfSubjectAccessReview;
-a server that does not serve it, like the local cluster, makes this "not checkable"); the workload (Deployment
+Checks, in order: the API answers (/version); the permissions the suite needs (`harness.doctor_rbac`: one
+SelfSubjectAccessReview each, a finding naming every denied one; a server without the review API makes this
+"not checkable"); the workload (Deployment
 by name, else by selector), its HPA and PDB and the known gaps of AgentFlow's shipped chart
 (`harness.doctor_checks`); the service answers all three stream endpoints with the API key (`harness.probe`);
 a pod's /metrics (local cluster: 127.0.0.1 + the host port in the pod annotation
@@ -23,27 +24,12 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from harness.doctor_checks import Finding, metrics_findings, selects, workload_findings
+from harness.doctor_rbac import permission_findings
 from harness.probe import probe_all
 from harness.target import Target
 from harness.targets import TargetError, resolve_target
 
 PORTS_ANNOTATION = "localcluster.agentflow.dev/ports"
-# (verb, group, resource, subresource, severity when denied, what needs it)
-PERMISSIONS: tuple[tuple[str, str, str, str, str, str], ...] = (
-    ("list", "", "pods", "", "error", "observer, every experiment"),
-    ("list", "", "nodes", "", "error", "observer, placement checks"),
-    ("list", "apps", "deployments", "", "error", "observer, steady-state probes"),
-    ("list", "autoscaling", "horizontalpodautoscalers", "", "warning", "observer, hpa-scale"),
-    ("list", "policy", "poddisruptionbudgets", "", "warning", "observer, PDB checks"),
-    ("list", "discovery.k8s.io", "endpointslices", "", "warning", "observer, endpoint checks"),
-    ("list", "events.k8s.io", "events", "", "warning", "observer"),
-    ("create", "", "pods", "eviction", "error", "node-drain, zone-outage"),
-    ("patch", "", "nodes", "", "error", "node-drain, zone-outage (cordon)"),
-    ("delete", "", "pods", "", "error", "pod-kill, graceful-shutdown, zone-outage-hard"),
-    ("patch", "apps", "deployments", "", "warning", "rolling-restart"),
-)
-
-
 class Kube:
     """Raw JSON GET/POST on the target's API server (the official client, the target's kubeconfig and context,
     like `harness.target.kube_api_client` but with one retry)."""
@@ -83,30 +69,6 @@ def api_findings(kube: Kube) -> list[Finding]:
         return [Finding("error", "api.reachable", f"the API server does not answer /version: {_short(exc)}; "
                         "check the kubeconfig/context in the target file")]
     return [Finding("ok", "api.reachable", f"API server {version.get('gitVersion', '?')}")]
-
-
-def permission_findings(kube: Kube, namespace: str) -> list[Finding]:
-    out = []
-    for verb, group, resource, sub, severity, needed_by in PERMISSIONS:
-        attrs = {"verb": verb, "group": group, "resource": resource, "subresource": sub}
-        if resource != "nodes":
-            attrs["namespace"] = namespace
-        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-                "spec": {"resourceAttributes": attrs}}
-        what = f"{verb} {resource}{'/' + sub if sub else ''}"
-        try:
-            status = kube.call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body).get("status")
-        except ApiException as exc:
-            if exc.status == 404:
-                return [Finding("info", "rbac.not-checkable", "the API server does not serve "
-                                "SelfSubjectAccessReview (the local cluster does not): permissions not checkable")]
-            out.append(Finding("warning", "rbac.review", f"{what}: review failed (HTTP {exc.status})"))
-            continue
-        if (status or {}).get("allowed"):
-            out.append(Finding("ok", "rbac.allowed", what))
-        else:
-            out.append(Finding(severity, "rbac.denied", f"{what} denied: needed by {needed_by}"))
-    return out
 
 
 def find_workload(kube: Kube, target: Target) -> dict[str, Any] | None:

@@ -63,7 +63,8 @@ def test_good_workload_no_error_and_service_streams(good, tmp_path):
     for check in ("api.reachable", "workload.found", "workload.prestop", "hpa.behavior", "pdb.found",
                   "service.native_chat", "service.agent_run", "service.openai_chat"):
         assert found[check]["severity"] == "ok", found[check]
-    assert found["rbac.not-checkable"]["severity"] == "info"  # the local cluster serves no SSAR
+    assert found["rbac.allowed"]["severity"] == "ok"  # the admin identity holds every permission
+    assert "rbac.denied" not in found
     assert found["metrics.names"]["severity"] == "warning" and "(local)" in found["metrics.names"]["object"]
     assert found["metrics.top-bucket"]["severity"] == "warning"
     assert good.api_key not in out
