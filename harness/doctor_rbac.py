@@ -1,9 +1,9 @@
 """`afsuite doctor`'s permission check: one SelfSubjectAccessReview per permission the suite needs, and a
 finding per permission that is denied, naming it exactly (verb, resource, namespace) and what needs it.
 
-PERMISSIONS is the README's RBAC list and the rules of the suite's ClusterRoles in
-localcluster/workload/identities.yaml (a test keeps the three equal): namespaced rules are needed in the
-target's namespace, `nodes` cluster-wide.
+PERMISSIONS is the README's RBAC list and the rules of the suite's two ClusterRoles in
+localcluster/workload/identities.yaml (a test keeps the three equal): `agentflow-suite` in the target's
+namespace, `agentflow-suite-nodes` cluster-wide (nodes, and the pods a drain lists and evicts on them).
 """
 
 from __future__ import annotations
@@ -16,23 +16,26 @@ __all__ = ["PERMISSIONS", "Permission", "permission_findings"]
 
 _READ = ("get", "list", "watch")
 _OBSERVER = "observer"
-# (verbs, group, resource, subresource, severity when denied, what needs it)
-Permission = tuple[tuple[str, ...], str, str, str, str, str]
+NAMESPACE, CLUSTER = "namespace", "cluster"
+# (scope, verbs, group, resource, subresource, severity when denied, what needs it)
+Permission = tuple[str, tuple[str, ...], str, str, str, str, str]
+_N = NAMESPACE
 PERMISSIONS: tuple[Permission, ...] = (
-    (_READ, "", "pods", "", "error", "observer, every experiment"),
-    (("delete",), "", "pods", "", "error", "pod-kill, graceful-shutdown, zone-outage-hard"),
-    (("create",), "", "pods", "eviction", "error", "node-drain, zone-outage"),
-    (_READ, "", "services", "", "warning", "service probes, endpoint checks"),
-    (_READ, "", "events", "", "warning", _OBSERVER),
-    (_READ, "apps", "deployments", "", "error", "observer, steady-state probes"),
-    (("patch",), "apps", "deployments", "", "warning", "rolling-restart"),
-    (_READ, "apps", "replicasets", "", "warning", _OBSERVER),
-    (_READ, "autoscaling", "horizontalpodautoscalers", "", "warning", "observer, hpa-scale"),
-    (_READ, "policy", "poddisruptionbudgets", "", "warning", "observer, PDB checks"),
-    (_READ, "discovery.k8s.io", "endpointslices", "", "warning", "observer, endpoint checks"),
-    (_READ, "events.k8s.io", "events", "", "warning", _OBSERVER),
-    (_READ, "", "nodes", "", "error", "observer, placement checks, node-drain"),
-    (("patch",), "", "nodes", "", "error", "node-drain, zone-outage (cordon)"),
+    (_N, _READ, "", "pods", "", "error", "observer, every experiment"),
+    (_N, ("delete",), "", "pods", "", "error", "pod-kill, graceful-shutdown, zone-outage-hard"),
+    (_N, _READ, "", "services", "", "warning", "service probes, endpoint checks"),
+    (_N, _READ, "", "events", "", "warning", _OBSERVER),
+    (_N, _READ, "apps", "deployments", "", "error", "observer, steady-state probes"),
+    (_N, ("patch",), "apps", "deployments", "", "warning", "rolling-restart"),
+    (_N, _READ, "apps", "replicasets", "", "warning", _OBSERVER),
+    (_N, _READ, "autoscaling", "horizontalpodautoscalers", "", "warning", "observer, hpa-scale"),
+    (_N, _READ, "policy", "poddisruptionbudgets", "", "warning", "observer, PDB checks"),
+    (_N, _READ, "discovery.k8s.io", "endpointslices", "", "warning", "observer, endpoint checks"),
+    (_N, _READ, "events.k8s.io", "events", "", "warning", _OBSERVER),
+    (CLUSTER, _READ, "", "nodes", "", "error", "observer, placement checks, node-drain"),
+    (CLUSTER, ("patch",), "", "nodes", "", "error", "node-drain, zone-outage (cordon)"),
+    (CLUSTER, ("get", "list"), "", "pods", "", "error", "node-drain, zone-outage (the pods on the nodes)"),
+    (CLUSTER, ("create",), "", "pods", "eviction", "error", "node-drain, zone-outage"),
 )
 
 
@@ -48,17 +51,17 @@ def permission_findings(kube: Reviewer, namespace: str) -> list[Finding]:
     """One finding per denied permission; one `rbac.allowed` summary; `rbac.not-checkable` when the server
     has no SelfSubjectAccessReview."""
     out, granted, total = [], 0, 0
-    for verbs, group, resource, sub, severity, needed_by in PERMISSIONS:
+    for scope, verbs, group, resource, sub, severity, needed_by in PERMISSIONS:
         for verb in verbs:
             total += 1
             attrs = {"verb": verb, "group": group, "resource": resource, "subresource": sub}
-            if resource != "nodes":
+            if scope == NAMESPACE:
                 attrs["namespace"] = namespace
             body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
                     "spec": {"resourceAttributes": attrs}}
             kind = f"{resource}/{sub}" if sub else resource
             what = f"{verb} {kind}" + (f".{group}" if group else "")
-            where = f'namespace "{namespace}"' if resource != "nodes" else "cluster scope"
+            where = f'namespace "{namespace}"' if scope == NAMESPACE else "cluster scope (all namespaces)"
             try:
                 status = kube.call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body)
             except Exception as exc:  # the official client's ApiException (or a transport error)
@@ -71,6 +74,6 @@ def permission_findings(kube: Reviewer, namespace: str) -> list[Finding]:
                 granted += 1
             else:
                 out.append(Finding(severity, "rbac.denied", f"{what} denied in the {where}: needed by {needed_by}",
-                                   f"{verb} {kind}"))
+                                   f"{verb} {kind}" + (" (cluster-wide)" if scope == CLUSTER else "")))
     summary = f"{granted} of {total} permissions the suite needs are granted"
     return [Finding("ok" if granted == total else "info", "rbac.allowed", summary), *out]

@@ -21,27 +21,32 @@ ROOT = Path(__file__).resolve().parents[2]
 IDENTITIES = ROOT / "localcluster" / "workload" / "identities.yaml"
 
 
-def _granted_by_manifest() -> set[tuple[str, str, str]]:
+SCOPES = {"agentflow-suite": "namespace", "agentflow-suite-nodes": "cluster"}
+
+
+def _granted_by_manifest() -> set[tuple[str, str, str, str]]:
     out = set()
     for doc in yaml.safe_load_all(IDENTITIES.read_text()):
-        if doc["kind"] == "ClusterRole" and doc["metadata"]["name"].startswith("agentflow-suite"):
+        if doc["kind"] == "ClusterRole" and doc["metadata"]["name"] in SCOPES:
+            scope = SCOPES[doc["metadata"]["name"]]
             for rule in doc["rules"]:
                 for group in rule["apiGroups"]:
                     for resource in rule["resources"]:
-                        out.update((verb, group, resource) for verb in rule["verbs"])
+                        out.update((scope, verb, group, resource) for verb in rule["verbs"])
     return out
 
 
-def _checked_by_doctor() -> set[tuple[str, str, str]]:
-    return {(verb, group, f"{res}/{sub}" if sub else res) for verbs, group, res, sub, _, _ in PERMISSIONS
-            for verb in verbs}
+def _checked_by_doctor() -> set[tuple[str, str, str, str]]:
+    return {(scope, verb, group, f"{res}/{sub}" if sub else res)
+            for scope, verbs, group, res, sub, _, _ in PERMISSIONS for verb in verbs}
 
 
 def test_doctor_checks_exactly_the_suite_roles_and_the_readme_list():
     assert _checked_by_doctor() == _granted_by_manifest()
     readme = (ROOT / "README.md").read_text()
-    for _, _, resource in _granted_by_manifest():
-        assert resource.split("/")[0] in readme, f"README's RBAC list does not mention {resource}"
+    section = readme[readme.index("   - RBAC:"):readme.index("afsuite doctor` checks each")]
+    for _, _, _, resource in _granted_by_manifest():
+        assert f"`{resource}`" in section, f"README's RBAC list does not mention {resource}"
 
 
 def _doctor(lc: LocalCluster, tmp: Path, context: str) -> dict[str, list[dict]]:
