@@ -50,6 +50,7 @@ __all__ = ["Entry", "LabelSelectorArg", "Store", "Subscription"]
 log = logging.getLogger(__name__)
 
 LabelSelectorArg = str | Mapping[str, Any] | list[LabelRequirement] | None
+WriteHook = Callable[[dict[str, Any] | None, dict[str, Any]], None]  # (stored or None, new), may edit new
 _KEEP_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 
 
@@ -259,8 +260,10 @@ class Store:
         namespace: str | None = None,
         reset_status: bool = False,
         dry_run: bool = False,
+        on_write: WriteHook | None = None,
     ) -> dict[str, Any]:
         """Store a new object; sets uid, creationTimestamp, resourceVersion, generation and defaults.
+        `on_write(None, new)` runs last before storing (the API's field manager records managedFields).
         `dry_run`: every check and default as for real, nothing stored, no resourceVersion (upstream's dryRun=All).
 
         `namespace` defaults to metadata.namespace; a different metadata.namespace is a 400. The HTTP
@@ -283,7 +286,8 @@ class Store:
             strategy.validate(rt, new)
             if (ns, meta["name"]) in self._objects[rt.storage_key]:
                 raise AlreadyExists.of(rt.plural, meta["name"], rt.group)
-            for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"):
+            requested = meta.pop("managedFields", None)
+            for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
                 meta.pop(field, None)
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = now_time()
@@ -291,6 +295,10 @@ class Store:
                 meta["generation"] = 1
             strategy.prepare_create(rt, new, reset_status, self.ips.dry() if dry_run else self.ips)
             strategy.finish_write(rt, new)
+            if requested:
+                meta["managedFields"] = requested
+            if on_write is not None:
+                on_write(None, new)
             if dry_run:
                 return clone(new)
             self._commit(rt, ADDED, new, None)
@@ -353,7 +361,11 @@ class Store:
         meta["name"] = cur_meta["name"]
         if rt.namespaced:
             meta["namespace"] = cur_meta["namespace"]
-        meta.pop("managedFields", None)
+        requested = meta.pop("managedFields", None)  # a client may set them (upstream honours it); else kept
+        if requested is None and "managedFields" in cur_meta:
+            meta["managedFields"] = clone(cur_meta["managedFields"])
+        elif requested:
+            meta["managedFields"] = requested
         for field in _KEEP_META:
             if field in cur_meta:
                 meta[field] = cur_meta[field]
@@ -368,7 +380,8 @@ class Store:
         return proposed
 
     def _write_update(
-        self, rt: ResourceType, entry: Entry, proposed: dict[str, Any], subresource: str | None, dry_run: bool = False
+        self, rt: ResourceType, entry: Entry, proposed: dict[str, Any], subresource: str | None, dry_run: bool = False,
+        on_write: WriteHook | None = None,
     ) -> dict[str, Any]:
         current = entry.obj
         self._check_preconditions(rt, current, proposed.get("metadata") or {})
@@ -385,8 +398,12 @@ class Store:
         if rt.tracks_generation and _spec_part(new) != _spec_part(current):
             new["metadata"]["generation"] = int(current["metadata"].get("generation", 0)) + 1
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        if new == current or dry_run:
-            return clone(new)  # no-op writes do not bump the resourceVersion, as upstream; dry runs store nothing
+        if new == current:
+            return clone(current)  # no-op writes do not bump the resourceVersion, as upstream
+        if on_write is not None:
+            on_write(current, new)
+        if dry_run:
+            return clone(new)  # dry runs store nothing
         meta = new["metadata"]
         if meta.get("deletionTimestamp") and not meta.get("finalizers") and not meta.get("deletionGracePeriodSeconds"):
             self._commit(rt, DELETED, new, None)
@@ -402,6 +419,7 @@ class Store:
         namespace: str | None = None,
         subresource: str | None = None,
         dry_run: bool = False,
+        on_write: WriteHook | None = None,
     ) -> dict[str, Any]:
         """Replace an object (PUT). A non-empty metadata.resourceVersion is a precondition (409 Conflict).
         The main resource ignores status changes; subresource='status' changes only the status and does
@@ -412,7 +430,7 @@ class Store:
         ns = namespace if namespace is not None else meta.get("namespace")
         with self._lock:
             entry = self._entry(rt, ns, str(meta.get("name", "")))
-            return self._write_update(rt, entry, proposed, subresource, dry_run)
+            return self._write_update(rt, entry, proposed, subresource, dry_run, on_write)
 
     def update_status(
         self, resource: str | ResourceType, obj: Mapping[str, Any], *, namespace: str | None = None
@@ -447,6 +465,7 @@ class Store:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        on_write: WriteHook | None = None,
     ) -> dict[str, Any]:
         """Atomic read-modify-write: `fn` gets a copy, edits it in place (or returns a new dict) and the
         result is written as update() would. `fn` runs under the store lock: keep it short, no store calls."""
@@ -456,7 +475,7 @@ class Store:
             obj = clone(entry.obj)
             result = fn(obj)
             proposed = obj if result is None else result
-            return self._write_update(rt, entry, proposed, subresource, dry_run)
+            return self._write_update(rt, entry, proposed, subresource, dry_run, on_write)
 
     def delete(
         self,

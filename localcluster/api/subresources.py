@@ -84,7 +84,8 @@ def scale(api: RestApi, req: Request, route: ResourceRoute) -> Response:
             raise BadRequest(f"Scale spec.replicas must be a non-negative integer, got {replicas!r}")
         obj["spec"]["replicas"] = replicas
 
-    updated = store.mutate(rt, route.namespace, route.name, _apply, dry_run=dry_run_requested(req.query.get("dryRun")))
+    updated = store.mutate(rt, route.namespace, route.name, _apply, dry_run=dry_run_requested(req.query.get("dryRun")),
+                           on_write=api.fields.tracker(req, rt, "scale"))
     return json_response(200, scale_of(updated))
 
 

@@ -41,13 +41,16 @@ def _body(api: RestApi, req: Request, route: ResourceRoute) -> dict[str, Any]:
     return from_view(rt, body)
 
 
+
+
+
 def create(api: RestApi, req: Request, route: ResourceRoute) -> Response:
     rt = route.rt
     if rt.namespaced and route.namespace is None:
         raise MethodNotAllowed(f"POST needs a namespace: /.../namespaces/<ns>/{rt.plural}")
     body = _body(api, req, route)
-    api.fields.on_create(req, rt, body)
-    created = api.store.create(rt, body, namespace=route.namespace, reset_status=True, dry_run=dry_run(req))
+    created = api.store.create(rt, body, namespace=route.namespace, reset_status=True, dry_run=dry_run(req),
+                               on_write=api.fields.tracker(req, rt, None))
     return api.present(rt, created, req, 201)
 
 
@@ -58,8 +61,8 @@ def update(api: RestApi, req: Request, route: ResourceRoute) -> Response:
         raise BadRequest(f"the name of the object ({meta.get('name')}) does not match the name on the URL")
     meta["name"] = route.name
     store, rt = api.store, route.rt
-    api.fields.on_update(req, rt, body, route)
-    obj = store.update(rt, body, namespace=route.namespace, subresource=route.subresource, dry_run=dry_run(req))
+    obj = store.update(rt, body, namespace=route.namespace, subresource=route.subresource, dry_run=dry_run(req),
+                       on_write=api.fields.tracker(req, rt, route.subresource))
     return api.present(rt, obj, req)
 
 
@@ -77,10 +80,10 @@ def patch(api: RestApi, req: Request, route: ResourceRoute) -> Response:
     def _fn(obj: dict[str, Any]) -> dict[str, Any]:
         result = from_view(rt, apply_patch(to_view(rt, obj), body, ctype))
         api.check_fields(req, rt, to_view(rt, result))
-        api.fields.on_patch(req, rt, obj, result, route)
         return result
 
-    obj = api.store.mutate(rt, route.namespace, route.name, _fn, subresource=route.subresource, dry_run=dry_run(req))
+    obj = api.store.mutate(rt, route.namespace, route.name, _fn, subresource=route.subresource, dry_run=dry_run(req),
+                           on_write=api.fields.tracker(req, rt, route.subresource))
     return api.present(rt, obj, req)
 
 

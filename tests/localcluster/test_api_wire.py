@@ -152,8 +152,10 @@ def test_patch_content_types(http):
     failing = [{"op": "test", "path": "/metadata/labels/y", "value": "nope"}]
     resp = http.patch(path, json=failing, headers={"Content-Type": "application/json-patch+json"})
     assert resp.status_code == 422 and resp.json()["reason"] == "Invalid"
-    resp = http.patch(path, content=b"{}", headers={"Content-Type": "application/apply-patch+yaml"})
+    resp = http.patch(path, content=b"{}", headers={"Content-Type": "application/x-unknown-patch"})
     assert resp.status_code == 415 and resp.json()["kind"] == "Status"
+    resp = http.patch(path, content=b"{}", headers={"Content-Type": "application/apply-patch+yaml"})
+    assert resp.status_code == 422 and "fieldManager: Required value" in resp.json()["message"]  # apply needs one
     http.delete(f"{path}?gracePeriodSeconds=0")
 
 
