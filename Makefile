@@ -9,7 +9,7 @@ VENV37 ?= .venv-k37
 STAMP37 := $(VENV37)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test test-slow lint demo soak chaos campaign browser clean
+.PHONY: install test test-slow lint demo soak chaos campaign browser kubectl clean
 
 install: $(STAMP)
 
@@ -30,10 +30,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: lint $(STAMP37) browser
+test: lint $(STAMP37) browser kubectl
 	AFSUITE_K8S37_PYTHON=$(abspath $(VENV37))/bin/python $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-slow: install $(STAMP37)
+test-slow: install $(STAMP37) kubectl
 	AFSUITE_K8S37_PYTHON=$(abspath $(VENV37))/bin/python $(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 # The pre-release campaign on a fresh embedded local cluster (under 10 minutes), ending with the report path.
@@ -65,6 +65,17 @@ browser:
 	    echo "installing Debian chromium for the report's browser test"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "note: chromium is not installed and this is not root: the report's browser test will skip"; fi; }
+
+# Debian's kubectl for the local cluster's kubectl tests (tests/localcluster/test_kubectl_e2e.py): installed when
+# root (package kubectl, else kubernetes-client), else one line saying what to install; the tests skip without it,
+# except under CI=true where they fail.
+kubectl:
+	@command -v kubectl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's kubectl for the local cluster's kubectl tests"; \
+	    apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubectl >/dev/null 2>&1 || \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null; }; \
+	  else echo "note: kubectl is not installed and this is not root: install Debian's kubectl (or kubernetes-client) for the kubectl tests"; fi; }
 
 clean:
 	rm -rf $(VENV) $(VENV37) .pytest_cache .ruff_cache

@@ -50,7 +50,7 @@ MATRIX: tuple[tuple[str, str, str, str, str], ...] = (
     ("streaming", "`kubectl exec`, `attach`, `cp`, `port-forward`", NO, "test_streaming_verbs_are_refused_clearly",
      "one-sentence 400: pods are local processes without a container runtime"),
     ("game day", "`drain`, `cordon`, `rollout restart/status`, `delete`, `wait`, `label`, `annotate`, patches", YES,
-     "test_game_day_core", ""),
+     "test_game_day_core", "slow test (`make test-slow`)"),
 )
 
 
