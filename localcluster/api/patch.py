@@ -3,8 +3,9 @@
 Strategic merge patch is applied as a merge patch, except that the well-known lists of the kinds served
 here merge element-wise by their merge key (containers/volumes/env/... by `name`, container ports by
 `containerPort`, service ports by `port`, volumeMounts by `mountPath`, conditions by `type`,
-ownerReferences by `uid`), and the `$patch: delete|replace` directive is honoured. `$setElementOrder`,
-`$retainKeys` and `$deleteFromPrimitiveList` directives are accepted and ignored.
+ownerReferences by `uid`), and the `$patch: delete|replace` and `$retainKeys` directives are honoured (kubectl
+sends `$retainKeys` when a Deployment's strategy type changes). `$setElementOrder` and
+`$deleteFromPrimitiveList` are accepted and ignored.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def strategic_patch(target: Any, patch: Any) -> Any:
     if patch.get("$patch") == "delete":
         return None
     result = dict(target) if isinstance(target, dict) else {}
+    retain = patch.get("$retainKeys")
+    if isinstance(retain, list):
+        result = {k: v for k, v in result.items() if k in retain}
     for key, value in patch.items():
         if key.startswith("$"):
             continue

@@ -72,3 +72,13 @@ def test_dry_run_apply_changes_nothing(http):
     assert resp.status_code == 200
     assert resp.json()["spec"]["template"]["spec"]["containers"][0]["image"] == "img:2"
     assert http.get(f"{PATH}/three").json()["spec"]["template"]["spec"]["containers"][0]["image"] == "img:1"
+
+
+def test_retain_keys_directive_clears_the_other_strategy_fields():
+    """What `kubectl apply` sends when a Deployment's strategy changes to Recreate (regression: the directive was
+    ignored and rollingUpdate stayed beside type Recreate)."""
+    from localcluster.api.patch import strategic_patch
+
+    live = {"spec": {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}, "replicas": 2}}
+    patch = {"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"}}}
+    assert strategic_patch(live, patch) == {"spec": {"strategy": {"type": "Recreate"}, "replicas": 2}}
