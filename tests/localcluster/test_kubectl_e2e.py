@@ -55,7 +55,7 @@ MIN_MINOR = 32  # the matrix is proven with kubectl 1.32 (protobuf bodies, OpenA
 
 def _unusable_kubectl() -> str | None:
     if shutil.which("kubectl") is None:
-        return "kubectl is not installed: `make test` installs Debian's kubectl (or kubernetes-client)"
+        return "kubectl is not installed: `make kubectl` (part of `make test`) installs kubectl 1.32 into .venv/tools"
     try:
         out = subprocess.run(["kubectl", "version", "--client", "-o", "json"], capture_output=True, text=True,
                              timeout=30).stdout
