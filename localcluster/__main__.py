@@ -23,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--propagation-delay", type=float, default=1.0,
                    help="seconds before the service proxy applies an endpoint change")
     s.add_argument("--seed", type=int, default=None, help="random seed for the controllers")
+    s.add_argument("--cpu-scale", type=float, default=None,
+                   help="resource metrics = real process CPU (and RSS) x this (default: 1 real, 10 fast)")
     s.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING")
     return p
 
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         config = ClusterConfig.build(
             ns.state_dir, topology=ns.topology, variant=ns.variant, manifests=ns.manifests,
             time_scale=ns.time_scale, api_port=ns.api_port, service_port=ns.service_port,
-            propagation_delay=ns.propagation_delay, seed=ns.seed,
+            propagation_delay=ns.propagation_delay, seed=ns.seed, cpu_scale=ns.cpu_scale,
         )
     except ValueError as exc:
         print(f"python -m localcluster serve: {exc}", file=sys.stderr)

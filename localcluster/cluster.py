@@ -65,8 +65,9 @@ class Cluster:
         self.store = Store()
         self.logs = MemoryPodLogs()
         self.nodes = config.topology.nodes()
-        self.kubelet = Kubelet(self.store, [n for n, _ in self.nodes], config=KubeletConfig(config.time_factor),
-                               logs=self.logs)
+        kubelet_config = KubeletConfig(config.time_factor, cpu_scale=config.cpu_scale,
+                                       metrics_lag=config.metrics_lag)
+        self.kubelet = Kubelet(self.store, [n for n, _ in self.nodes], config=kubelet_config, logs=self.logs)
         self.api: ApiServer | None = None
         self.controllers: Any = None
         self.controller_settings: dict[str, Any] = {}
@@ -106,8 +107,8 @@ class Cluster:
                          token=self.tokens["admin"], ca_pem=cert[0].ca_pem,
                          identities={who: t for who, t in self.tokens.items() if who != "admin"})
         write_state(cfg.state_file, self.state())
-        log.info("local cluster up: api %s, service %s, %d nodes, variant %s, time scale %s",
-                 self.api.url, self.service_url, len(self.nodes), cfg.variant, cfg.time_scale)
+        log.info("local cluster up: api %s, service %s, %d nodes, variant %s, time scale %s, cpu scale %g",
+                 self.api.url, self.service_url, len(self.nodes), cfg.variant, cfg.time_scale, cfg.cpu_scale)
         return self
 
     def _manifests(self) -> list[dict[str, Any]]:
@@ -226,13 +227,15 @@ class Cluster:
             "manifests": str(cfg.manifests) if cfg.manifests else None,
             "time_scale": cfg.time_scale,
             "time_factor": cfg.time_factor,
+            "cpu_scale": cfg.cpu_scale,
             "topology": str(cfg.topology),
             "nodes": [{"name": n, "zone": z} for n, z in self.nodes],
             "propagation_delay": cfg.propagation_delay,
             "controllers": self.controller_settings,
             "kubelet": {"heartbeat_seconds": self.kubelet.config.heartbeat_period,
                         "backoff_base_seconds": self.kubelet.config.backoff_base,
-                        "metrics_window_seconds": self.kubelet.config.metrics_window},
+                        "metrics_window_seconds": self.kubelet.config.metrics_window,
+                        "metrics_lag_seconds": self.kubelet.config.metrics_lag},
             "api_key_file": str(cfg.api_key_file),
             "log_file": str(cfg.state_dir / "cluster.log"),
             "started": time.time(),

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from localcluster.topology import Topology, parse_topology
-from localcluster.workload.timescale import TIME_SCALES
-from localcluster.workload.variants import VARIANTS
+from localcluster.workload.timescale import DEFAULT_CPU_SCALES, TIME_SCALES
+from localcluster.workload.variants import CLUSTER_SETTINGS, VARIANTS
 
 __all__ = ["STATE_FILE", "ClusterConfig", "default_state_dir", "read_state", "write_state"]
 
@@ -33,12 +33,15 @@ class ClusterConfig:
     service_port: int = 18080
     propagation_delay: float = 1.0
     seed: int | None = None
+    cpu_scale: float = 1.0
 
     @classmethod
     def build(cls, state_dir: str | os.PathLike[str], *, topology: str = "3x7", variant: str = "good",
               manifests: str | None = None, time_scale: str = "real", api_port: int = 0,
-              service_port: int = 18080, propagation_delay: float = 1.0, seed: int | None = None) -> ClusterConfig:
-        """Validate every option; errors name the option and the allowed values."""
+              service_port: int = 18080, propagation_delay: float = 1.0, seed: int | None = None,
+              cpu_scale: float | None = None) -> ClusterConfig:
+        """Validate every option; errors name the option and the allowed values. `cpu_scale` None: the default of
+        the time scale (`DEFAULT_CPU_SCALES`)."""
         if variant not in VARIANTS:
             raise ValueError(f"--variant: unknown variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
         if time_scale not in TIME_SCALES:
@@ -47,17 +50,27 @@ class ClusterConfig:
         for flag, port in (("--api-port", api_port), ("--service-port", service_port)):
             if not 0 <= port <= 65535:
                 raise ValueError(f"{flag}: {port} is not a TCP port (0..65535; 0 = any free port)")
+        if cpu_scale is None:
+            cpu_scale = DEFAULT_CPU_SCALES[time_scale]
+        if not 0 < cpu_scale <= 1000:
+            raise ValueError(f"--cpu-scale: must be > 0 and <= 1000 (resource metrics = real CPU x this), "
+                             f"got {cpu_scale}")
         if propagation_delay < 0:
             raise ValueError(f"--propagation-delay: must be >= 0 seconds, got {propagation_delay}")
         path = Path(manifests).expanduser().resolve() if manifests else None
         if path is not None and not path.is_file():
             raise ValueError(f"--manifests: {path} is not a file")
         return cls(Path(state_dir).expanduser().resolve(), parse_topology(topology), variant, path, time_scale,
-                   api_port, service_port, propagation_delay, seed)
+                   api_port, service_port, propagation_delay, seed, float(cpu_scale))
 
     @property
     def time_factor(self) -> float:
         return TIME_SCALES[self.time_scale]
+
+    @property
+    def metrics_lag(self) -> float:
+        """Seconds the resource metrics are served late (the `stale-metrics` variant; else 0)."""
+        return float(CLUSTER_SETTINGS.get(self.variant, {}).get("metrics_lag", 0.0))
 
     @property
     def state_file(self) -> Path:

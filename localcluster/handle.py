@@ -124,7 +124,8 @@ class LocalCluster:
     def __init__(self, state_dir: str | os.PathLike[str] | None = None, variant: str = "good",
                  time_scale: str = "fast", topology: str = "3x7", service_port: int = 0,
                  propagation_delay: float = 1.0, manifests: str | os.PathLike[str] | None = None,
-                 wait_ready: bool = True, timeout: float = 60.0, api_port: int = 0, seed: int | None = None) -> None:
+                 wait_ready: bool = True, timeout: float = 60.0, api_port: int = 0, seed: int | None = None,
+                 cpu_scale: float | None = None) -> None:
         self._own_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="localcluster-")).expanduser().resolve()
         self.args = ["--topology", topology, "--variant", variant, "--time-scale", time_scale,
@@ -134,6 +135,8 @@ class LocalCluster:
             self.args += ["--manifests", str(manifests)]
         if seed is not None:
             self.args += ["--seed", str(seed)]
+        if cpu_scale is not None:
+            self.args += ["--cpu-scale", str(cpu_scale)]
         self.wait_ready_on_start = wait_ready
         self.timeout = timeout
         self.proc: subprocess.Popen[bytes] | None = None

@@ -1,6 +1,10 @@
-"""Kubelet settings, scaled by the cluster's time scale (heartbeats, restart back-off, metrics window).
+"""Kubelet settings, scaled by the cluster's time scale (heartbeats, restart back-off, metrics window), and the
+declared CPU scale of the pods' resource metrics.
 
 Probe timings and grace periods are NOT scaled: they come from the pod spec, as production sets them.
+`cpu_scale` multiplies the real process CPU and RSS the resource metrics report (the HPA and metrics.k8s.io read
+the same scaled numbers; docs/hpa.md); `metrics_lag` makes them that many seconds old (a metrics pipeline that
+fell behind, the `stale-metrics` variant).
 """
 
 from __future__ import annotations
@@ -24,6 +28,14 @@ class KubeletConfig:
     python: str = field(default_factory=lambda: sys.executable)
     stop_bound: float = 3.0  # cluster shutdown: SIGTERM, then SIGKILL after this many seconds
     log_lines: int = 5000
+    cpu_scale: float = 1.0  # resource metrics = real process CPU (and RSS) x this
+    metrics_lag: float = 0.0  # seconds: resource metrics served this old (0 = the newest samples)
+
+    def __post_init__(self) -> None:
+        if not self.cpu_scale > 0:
+            raise ValueError(f"KubeletConfig.cpu_scale: must be > 0, got {self.cpu_scale!r}")
+        if not self.metrics_lag >= 0:
+            raise ValueError(f"KubeletConfig.metrics_lag: must be >= 0 seconds, got {self.metrics_lag!r}")
 
     @property
     def heartbeat_period(self) -> float:

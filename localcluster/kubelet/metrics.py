@@ -1,5 +1,10 @@
 """Pod metrics from the pod processes' REAL CPU time and RSS (psutil, children included), the way
-metrics-server reports them: CPU as millicores averaged over a window, memory as the latest working set."""
+metrics-server reports them: CPU as millicores averaged over a window, memory as the latest working set.
+
+Both are multiplied by the kubelet's declared `cpu_scale` (the unit changes, the signal stays the real work of
+the process), and served `metrics_lag` seconds old when that is set: only samples taken at or before
+now - lag are used, as a metrics pipeline that fell behind would serve them (their timestamps show the age).
+"""
 
 from __future__ import annotations
 
@@ -21,8 +26,9 @@ class PodMetrics:
     """`cpu_usage`, `memory_usage` and `scrape` for the controllers (HPA) and anyone else in-process."""
 
     def __init__(self, config: KubeletConfig, find: Callable[[str, str], PodWorker | None],
-                 workers: Callable[[], list[PodWorker]]) -> None:
+                 workers: Callable[[], list[PodWorker]], clock: Callable[[], float] = time.time) -> None:
         self.config = config
+        self.clock = clock
         self._find = find
         self._workers = workers
         self._samples: dict[str, collections.deque[Sample]] = {}
@@ -44,7 +50,7 @@ class PodMetrics:
 
     def sample_all(self) -> None:
         """Take one sample of every running pod (the sampler thread calls this periodically)."""
-        keep = self.config.metrics_window * 3
+        keep = self.config.metrics_window * 3 + self.config.metrics_lag
         live = set()
         for worker in self._workers():
             live.add(worker.uid)
@@ -53,7 +59,7 @@ class PodMetrics:
             got = worker.sample()
             if got is None:
                 continue
-            now = time.time()
+            now = self.clock()
             with self._lock:
                 buf = self._samples.setdefault(worker.uid, collections.deque())
                 buf.append((now, got[0], got[1]))
@@ -64,15 +70,21 @@ class PodMetrics:
                 del self._samples[uid]
 
     def _series(self, namespace: str, name: str) -> list[Sample]:
+        """The pod's samples the metrics pipeline serves now: those taken at or before now - metrics_lag."""
         worker = self._find(namespace, name)
         if worker is None or worker.frozen:
             return []
         with self._lock:
-            return list(self._samples.get(worker.uid, ()))
+            series = list(self._samples.get(worker.uid, ()))
+        lag = self.config.metrics_lag
+        if lag > 0:
+            cutoff = self.clock() - lag
+            series = [s for s in series if s[0] <= cutoff]
+        return series
 
     def cpu_usage(self, namespace: str, name: str) -> tuple[float, float, float] | None:
-        """(millicores averaged over the window, actual window seconds, timestamp of the newest sample), or
-        None when the pod has fewer than two samples (just started, not running, or on a failed node)."""
+        """(millicores averaged over the window x cpu_scale, actual window seconds, timestamp of the newest sample),
+        or None when the pod has fewer than two samples (just started, not running, or on a failed node)."""
         series = self._series(namespace, name)
         if len(series) < 2:
             return None
@@ -84,15 +96,15 @@ class PodMetrics:
         span = t1 - t0
         if span <= 0:
             return None
-        return max(0.0, (cpu1 - cpu0) / span * 1000.0), span, t1
+        return max(0.0, (cpu1 - cpu0) / span * 1000.0) * self.config.cpu_scale, span, t1
 
     def memory_usage(self, namespace: str, name: str) -> tuple[int, float] | None:
-        """(RSS bytes of the pod's processes, timestamp of the sample), or None."""
+        """(RSS bytes of the pod's processes x cpu_scale, timestamp of the sample), or None."""
         series = self._series(namespace, name)
         if not series:
             return None
         t, _, rss = series[-1]
-        return rss, t
+        return round(rss * self.config.cpu_scale), t
 
     def scrape(self, namespace: str, name: str, port: str | int, path: str = "/metrics") -> str | None:
         """GET the pod's host port for container port `port` (name or number); None if unreachable."""

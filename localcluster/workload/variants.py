@@ -1,7 +1,9 @@
 """Known-bad variants of the default AgentFlow workload: each is what a check of the suite must catch.
 
 A variant is a pure function of the good manifests (copied, never mutated). `afsuite cluster variants`
-prints `VARIANTS` with their one-line descriptions.
+prints `VARIANTS` with their one-line descriptions. A variant whose fault is in the cluster rather than in the
+workload (the metrics pipeline) also names its cluster setting in `CLUSTER_SETTINGS`; its manifests are the
+good ones.
 """
 
 from __future__ import annotations
@@ -100,6 +102,13 @@ def hpa_no_behavior(docs: Manifests) -> Manifests:
     return docs
 
 
+def memory_bound(docs: Manifests) -> Manifests:
+    # AgentFlow caches every agent id it served forever (agentflow.md); with 4 MiB kept per new id the pods'
+    # memory, not their CPU, decides the HPA: its recommendation is the larger of the two (max of metrics).
+    _set_arg(_container(docs), "--memory-per-agent-kb", "4096")
+    return docs
+
+
 def single_replica(docs: Manifests) -> Manifests:
     dep, hpa = find(docs, "Deployment"), find(docs, "HorizontalPodAutoscaler")
     assert dep is not None and hpa is not None
@@ -118,7 +127,12 @@ VARIANTS: dict[str, tuple[Callable[[Manifests], Manifests], str]] = {
     "no-spread": (no_spread, "no zone topology spread (and a zone-a preference): all replicas in one zone"),
     "hpa-no-behavior": (hpa_no_behavior, "HPA without behavior: default scale-down after 300 s, 100 %/15 s"),
     "single-replica": (single_replica, "one replica, HPA min 1, no PDB: any pod loss is an outage"),
+    "stale-metrics": (good, "the metrics pipeline is 180 s behind (a stuck metrics-server): the HPA reacts late"),
+    "memory-bound": (memory_bound, "4 MiB kept per agent id served: memory, not CPU, decides the HPA"),
 }
+# Cluster settings of the variants whose fault is not in the manifests: kubelet resource metrics served this many
+# seconds old. Not time-scaled: it is measured against the HPA reaction budget, which is not either.
+CLUSTER_SETTINGS: dict[str, dict[str, float]] = {"stale-metrics": {"metrics_lag": 180.0}}
 
 
 def apply_variant(name: str, docs: Manifests) -> Manifests:
