@@ -46,6 +46,8 @@ def up(
     variant: str = typer.Option("good", help="workload variant (`afsuite cluster variants`)"),
     kubeconfig: Path | None = typer.Option(None, help="also merge the agentflow-local context into this kubeconfig"),
     time_scale: str = typer.Option("real", help="real | fast (controllers and kubelet 5x faster, for CI)"),
+    cpu_scale: float | None = typer.Option(None, help="pods' resource metrics = real process CPU (and RSS) x this "
+                                                      "(default: 1 with real time, 10 with fast; docs/hpa.md)"),
     state_dir: Path | None = _STATE_DIR,
     topology: str = typer.Option("3x7", help="ZONESxNODES"),
     service_port: int = typer.Option(18080, help="service proxy port on 127.0.0.1 (0 = any free port)"),
@@ -58,10 +60,12 @@ def up(
     if variant not in VARIANTS:
         raise typer.BadParameter(f"unknown variant {variant!r}; choose one of: {', '.join(VARIANTS)}",
                                  param_hint="--variant")
+    if cpu_scale is not None and not 0 < cpu_scale <= 1000:
+        raise typer.BadParameter(f"must be > 0 and <= 1000, got {cpu_scale:g}", param_hint="--cpu-scale")
     typer.echo(f"starting the local cluster ({topology}, variant {variant}, time scale {time_scale}) in {directory}")
     cluster = LocalCluster(directory, variant=variant, time_scale=time_scale, topology=topology,
                            service_port=service_port, propagation_delay=propagation_delay,
-                           manifests=manifests, timeout=timeout)
+                           manifests=manifests, timeout=timeout, cpu_scale=cpu_scale)
     try:
         cluster.start()
     except LocalClusterError as exc:
@@ -85,6 +89,7 @@ def _print_status(state: dict[str, Any], kubeconfig: str | None = None) -> None:
         ("pid", state.get("pid")),
         ("variant", state.get("variant")),
         ("time_scale", state.get("time_scale")),
+        ("cpu_scale", _cpu_scale(state)),
         ("topology", state.get("topology")),
         ("ready_replicas", f"{work.get('ready', '?')}/{work.get('replicas', '?')}"),
         ("hpa_sync_period", (state.get("controllers") or {}).get("hpa_sync_period")),
@@ -92,6 +97,13 @@ def _print_status(state: dict[str, Any], kubeconfig: str | None = None) -> None:
     ]
     for key, value in rows:
         typer.echo(f"{key + ':':16} {value}")
+
+
+def _cpu_scale(state: dict[str, Any]) -> str:
+    scale = state.get("cpu_scale")
+    if scale is None:
+        return "n/a"
+    return f"{scale:g} (resource metrics = real process CPU and memory x {scale:g})"
 
 
 @cluster_app.command("status")
