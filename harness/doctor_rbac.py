@@ -32,6 +32,7 @@ PERMISSIONS: tuple[Permission, ...] = (
     (_N, _READ, "policy", "poddisruptionbudgets", "", "warning", "observer, PDB checks"),
     (_N, _READ, "discovery.k8s.io", "endpointslices", "", "warning", "observer, endpoint checks"),
     (_N, _READ, "events.k8s.io", "events", "", "warning", _OBSERVER),
+    (_N, ("get", "list"), "metrics.k8s.io", "pods", "", "warning", "observer (HPA replay, metrics freshness)"),
     (CLUSTER, _READ, "", "nodes", "", "error", "observer, placement checks, node-drain"),
     (CLUSTER, ("patch",), "", "nodes", "", "error", "node-drain, zone-outage (cordon)"),
     (CLUSTER, ("get", "list"), "", "pods", "", "error", "node-drain, zone-outage (the pods on the nodes)"),

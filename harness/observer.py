@@ -1,7 +1,9 @@
 """The cluster observer: samples the Kubernetes API of the target once a second into `cluster/*.parquet`.
 
 Read-only, with the permissions of a namespaced viewer plus `list nodes`. Each tick lists deployments,
-replicasets, the workload's pods, nodes, HPAs, PDBs, EndpointSlices and events of the namespace, and appends
+replicasets, the workload's pods, nodes, HPAs, PDBs, EndpointSlices and events of the namespace, and the
+workload's metrics.k8s.io PodMetrics (what the HPA reads; not asked again once the API answers 403 or 404:
+not served, or not allowed), and appends
 one row per object to a `PartWriter` per table (crash-safe part files, consolidated at stop). An API error
 does not stop it: the failed tick is recorded in `cluster/gaps.parquet` and sampling goes on. Memory is
 bounded: rows are flushed every few seconds and events are deduplicated by (uid, count) over a bounded set.
@@ -22,6 +24,7 @@ from harness.target import Target, kube_api_client
 from loadtests.sink import PartWriter, consolidate
 
 SEEN_EVENTS_MAX = 20_000
+OPTIONAL_SOURCES = ("pod_metrics",)  # a cluster without metrics-server (404) or the permission (403)
 
 
 class Observer:
@@ -39,6 +42,7 @@ class Observer:
         self._seen_events: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._unavailable: set[str] = set()  # optional sources the cluster does not serve or allow
         self.ticks = 0
         self.errors = 0
 
@@ -67,14 +71,19 @@ class Observer:
             "pdb": (f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets", {}),
             "endpoints": (f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices", {}),
             "events": (f"/api/v1/namespaces/{ns}/events", {}),
+            "pod_metrics": (f"/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods", {"labelSelector": sel}),
         }
         fetched: dict[str, list[dict[str, Any]]] = {}
         for name, (path, query) in sources.items():
+            if name in self._unavailable:
+                continue
             try:
                 fetched[name] = self._items(path, **query)
             except Exception as exc:  # the observer survives any API failure and records it
                 self.errors += 1
                 self._writers["gaps"].add([rows.gap_row(now, name, exc)])
+                if name in OPTIONAL_SOURCES and getattr(exc, "status", None) in (403, 404):
+                    self._unavailable.add(name)
         zones = {n["metadata"]["name"]: rows.zone_of(n) for n in fetched.get("nodes", [])}
         for name, items in fetched.items():
             if name == "events":

@@ -10,6 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from harness.observer_metrics import metric_values, milli, pod_requests, seconds
+
 Obj = dict[str, Any]
 S, F, I, B = pa.string(), pa.float64(), pa.int32(), pa.bool_()  # noqa: E741
 
@@ -26,11 +28,12 @@ SCHEMAS: dict[str, pa.Schema] = {
                            ("replicas", I), ("ready", I), ("available", I)),
     "pods": _schema(("pod", S), ("uid", S), ("node", S), ("zone", S), ("phase", S), ("ready", B),
                     ("terminating", B), ("restarts", I), ("created", F), ("ready_since", F), ("deleted_at", F),
-                    ("template_hash", S), ("pod_ip", S), ("scheduled", B), ("unschedulable_reason", S)),
+                    ("template_hash", S), ("pod_ip", S), ("scheduled", B), ("unschedulable_reason", S),
+                    ("start_time", F), ("ready_transition", F), ("cpu_request", F), ("memory_request", F)),
     "nodes": _schema(("node", S), ("zone", S), ("unschedulable", B), ("ready", S), ("taints", S)),
     "hpa": _schema(("name", S), ("min_replicas", I), ("max_replicas", I), ("current_replicas", I),
                    ("desired_replicas", I), ("last_scale_time", F), ("cpu_utilization", F), ("cpu_target", F),
-                   ("metrics", S), ("behavior", S), ("conditions", S)),
+                   ("metrics", S), ("behavior", S), ("conditions", S), ("target_ref", S), ("metric_values", S)),
     "pdb": _schema(("name", S), ("min_available", S), ("max_unavailable", S), ("expected_pods", I),
                    ("desired_healthy", I), ("current_healthy", I), ("disruptions_allowed", I),
                    ("generation", I), ("observed_generation", I)),
@@ -39,6 +42,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "events": _schema(("type", S), ("reason", S), ("message", S), ("kind", S), ("object", S), ("count", I),
                       ("first", F), ("last", F), ("source", S)),
     "gaps": _schema(("source", S), ("error", S)),
+    "pod_metrics": _schema(("pod", S), ("cpu", F), ("memory", F), ("timestamp", F), ("window", F)),
 }
 
 
@@ -103,6 +107,7 @@ def pod_rows(now: float, items: list[Obj], zones: dict[str, str | None]) -> list
         ready, sched = _cond(p, "Ready"), _cond(p, "PodScheduled")
         is_ready = bool(ready and ready.get("status") == "True")
         node = spec.get("nodeName")
+        cpu_request, memory_request = pod_requests(p)
         out.append({
             "time": now, "pod": md["name"], "uid": md.get("uid"), "node": node, "zone": zones.get(node or ""),
             "phase": st.get("phase"), "ready": is_ready, "terminating": md.get("deletionTimestamp") is not None,
@@ -113,6 +118,8 @@ def pod_rows(now: float, items: list[Obj], zones: dict[str, str | None]) -> list
             "template_hash": (md.get("labels") or {}).get("pod-template-hash"), "pod_ip": st.get("podIP"),
             "scheduled": bool(sched and sched.get("status") == "True") or node is not None,
             "unschedulable_reason": sched.get("message") if sched and sched.get("status") == "False" else None,
+            "start_time": ts(st.get("startTime")), "ready_transition": ts(ready.get("lastTransitionTime")) if ready
+            else None, "cpu_request": cpu_request, "memory_request": memory_request,
         })
     return out
 
@@ -156,7 +163,28 @@ def hpa_rows(now: float, items: list[Obj], _z: dict) -> list[Obj]:
                     "desired_replicas": st.get("desiredReplicas", 0), "last_scale_time": ts(st.get("lastScaleTime")),
                     "cpu_utilization": _cpu_utilization(metrics), "cpu_target": _cpu_target(spec),
                     "metrics": _j(metrics),
-                    "behavior": _j(spec.get("behavior")), "conditions": _j(st.get("conditions"))})
+                    "behavior": _j(spec.get("behavior")), "conditions": _j(st.get("conditions")),
+                    "target_ref": _target_ref(spec),
+                    "metric_values": metric_values(spec.get("metrics") or [], metrics)})
+    return out
+
+
+def _target_ref(spec: Obj) -> str | None:
+    ref = spec.get("scaleTargetRef") or {}
+    return f"{ref.get('kind')}/{ref.get('name')}" if ref.get("name") else None
+
+
+def pod_metric_rows(now: float, items: list[Obj], _z: dict) -> list[Obj]:
+    """One row per metrics.k8s.io PodMetrics: CPU millicores and memory bytes summed over its containers, with
+    the sample's own timestamp and window (how old and how long the pipeline's measurement is)."""
+    out = []
+    for item in items:
+        usage = [c.get("usage") or {} for c in item.get("containers") or []]
+        cpu = [v for v in (milli(u.get("cpu")) for u in usage) if v is not None]
+        memory = [v for v in (milli(u.get("memory")) for u in usage) if v is not None]
+        out.append({"time": now, "pod": item["metadata"]["name"], "cpu": sum(cpu) if cpu else None,
+                    "memory": sum(memory) / 1000.0 if memory else None, "timestamp": ts(item.get("timestamp")),
+                    "window": seconds(str(item.get("window") or ""))})
     return out
 
 
@@ -206,4 +234,5 @@ def event_rows(now: float, items: list[Obj], _z: dict) -> list[Obj]:
 ROW_MAKERS: dict[str, Callable[[float, list[Obj], dict[str, str | None]], list[Obj]]] = {
     "deployments": deployment_rows, "replicasets": replicaset_rows, "pods": pod_rows, "nodes": node_rows,
     "hpa": hpa_rows, "pdb": pdb_rows, "endpoints": endpoint_rows, "events": event_rows,
+    "pod_metrics": pod_metric_rows,
 }
