@@ -32,6 +32,20 @@ class Target:
     # kube-controller-manager --horizontal-pod-autoscaler-sync-period (upstream default 15 s): the HPA checks'
     # reaction bound and their "seen at two syncs" rule use it; the local cluster reports its own (3 s when fast)
     hpa_sync_period_s: float = 15.0
+    # the rest of the HPA controller's settings the HPA replay (analysis/hpa_replay) needs, upstream defaults:
+    # --horizontal-pod-autoscaler-tolerance, -cpu-initialization-period, -initial-readiness-delay and
+    # -downscale-stabilization (the window of an HPA without behavior); the local cluster reports its own
+    hpa_tolerance: float = 0.1
+    hpa_cpu_initialization_period_s: float = 300.0
+    hpa_initial_readiness_delay_s: float = 30.0
+    hpa_downscale_stabilization_s: float = 300.0
+    # the HPA this target is expected to have (autoscaling/v2 spec fields minReplicas, maxReplicas, metrics,
+    # behavior; hpa.expected_behavior judges the live HPA against it); None: AgentFlow's production settings
+    hpa_expected: dict | None = None
+    # the local cluster's declared scales (a real cluster: 1, 1): resource metrics = real CPU x cpu_scale, and
+    # every HPA window and period divided by time_factor (the expected behavior is divided the same way)
+    cpu_scale: float = 1.0
+    time_factor: float = 1.0
 
     def api_key(self) -> str | None:
         """The API key from the file (if set) or the environment variable; None if neither has one."""

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from chaoslib.exceptions import ActivityFailed
 
+from analysis.hpa_replay.spec import parse_expected
 from experiments.afchaos.safety import SafetyPolicy
 from harness.target import Target
 from localcluster.config import default_state_dir, read_state
@@ -31,10 +32,20 @@ def local_target(state_dir: Path | None = None) -> Target:
     if not state:
         raise TargetError(f"no local cluster runs from {directory}: start one with `afsuite cluster up` "
                           "(or pass --target FILE for a real cluster)")
+    controllers = state.get("controllers") or {}
+
+    def setting(key: str, default: float) -> float:
+        return float(controllers.get(key) or default)
+
     return Target(name="local", kubeconfig=state["kubeconfig"], context=state["context"],
                   namespace=state["namespace"], service_url=state["service_url"],
                   api_key_file=state.get("api_key_file"),
-                  hpa_sync_period_s=float((state.get("controllers") or {}).get("hpa_sync_period") or 15.0))
+                  hpa_sync_period_s=setting("hpa_sync_period", 15.0),
+                  hpa_tolerance=setting("hpa_tolerance", 0.1),
+                  hpa_cpu_initialization_period_s=setting("hpa_cpu_initialization_period", 300.0),
+                  hpa_initial_readiness_delay_s=setting("hpa_initial_readiness_delay", 30.0),
+                  hpa_downscale_stabilization_s=setting("hpa_downscale_stabilization", 300.0),
+                  cpu_scale=float(state.get("cpu_scale") or 1.0), time_factor=float(state.get("time_factor") or 1.0))
 
 
 def load_target(path: Path) -> Target:
@@ -66,10 +77,33 @@ def load_target(path: Path) -> Target:
     if isinstance(sync, bool) or not isinstance(sync, int | float) or sync <= 0:
         raise TargetError(f"{path}: hpa_sync_period_s: expected seconds > 0 (the controller manager's "
                           f"--horizontal-pod-autoscaler-sync-period, default 15), got {sync!r}")
+    _check_hpa_settings(data, path)
     data.setdefault("name", path.stem)
     data.setdefault("kubeconfig", None)
     data.setdefault("context", None)
     return Target(**data)
+
+
+_HPA_NUMBERS = ("hpa_tolerance", "hpa_cpu_initialization_period_s", "hpa_initial_readiness_delay_s",
+                "hpa_downscale_stabilization_s")
+
+
+def _check_hpa_settings(data: dict, path: Path) -> None:
+    """The HPA controller settings are non-negative numbers; `hpa_expected` is an HPA spec the replay can use;
+    a target file describes a real cluster, whose scales are 1."""
+    for key in _HPA_NUMBERS:
+        value = data.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise TargetError(f"{path}: {key}: expected a number >= 0 (the HPA controller's setting), got {value!r}")
+    for key in ("cpu_scale", "time_factor"):
+        if key in data and data[key] != 1:
+            raise TargetError(f"{path}: {key}: only the local cluster declares scales (a real cluster's CPU and "
+                              "time are real); remove the key")
+    if data.get("hpa_expected") is not None:
+        try:
+            parse_expected(data["hpa_expected"])
+        except ValueError as exc:
+            raise TargetError(f"{path}: hpa_expected: {exc}") from None
 
 
 def resolve_target(target_file: Path | None, state_dir: Path | None = None) -> Target:
