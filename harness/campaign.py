@@ -7,7 +7,7 @@ A campaign file (`campaigns/<name>.yaml`)::
     description: ...
     target: local                 # optional: `local` (the running local cluster) or a target file; --target wins
     profile: pre-release          # load profile (loadtests/profiles) that runs for the whole campaign
-    experiments:                  # in order; `at` = earliest start in seconds after the load started
+    experiments:                  # in order ([] = load only); `at` = earliest start in s after the load started
       - {name: pod-kill, at: 60}
       - {name: node-drain, at: 100, env: {AFSUITE_DRAIN_TIMEOUT: "90"}}
     report: {build: true}
@@ -86,9 +86,12 @@ def load_campaign(name_or_path: str) -> Campaign:
     if not isinstance(data, dict):
         raise CampaignError(f"{path}: expected a mapping")
     _check_keys(data, {"name", "description", "target", "profile", "experiments", "report"}, str(path))
-    for key in ("profile", "experiments"):
-        if not data.get(key):
-            raise CampaignError(f"{path}: {key}: required")
+    if not data.get("profile"):
+        raise CampaignError(f"{path}: profile: required")
+    if "experiments" not in data:
+        raise CampaignError(f"{path}: experiments: required (a list; [] for a load-only campaign such as hpa-range)")
+    if not isinstance(data["experiments"], list):
+        raise CampaignError(f"{path}: experiments: expected a list of experiments, got {data['experiments']!r}")
     steps = tuple(_step(raw, f"{path}: experiments[{i}]") for i, raw in enumerate(data["experiments"]))
     report = data.get("report") or {}
     _check_keys(report, {"build"}, f"{path}: report")
