@@ -33,6 +33,13 @@ CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "endpoints": ("time", "pod", "ready", "serving", "terminating"),
     "events": ("time", "type", "reason", "message", "kind", "object"),
     "gaps": ("time", "source", "error"),
+    "pod_metrics": ("time", "pod", "cpu", "memory", "timestamp", "window"),
+}
+# columns read when the file has them (older runs lack them)
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "pods": ("uid", "start_time", "ready_transition", "cpu_request", "memory_request"),
+    "hpa": ("cpu_utilization", "cpu_target", "last_scale_time", "metrics", "conditions", "target_ref",
+            "metric_values"),
 }
 MARK_COLUMNS = ("experiment", "activity", "kind", "start", "end", "status")
 MARK_OPTIONAL = ("hard",)  # a hard fault (grace-0 kill, failed machines): analysis/checks/hard_faults.py
@@ -171,7 +178,7 @@ def load_cluster(run_dir: Path | str, with_streams: bool = True,
     frames: dict[str, pd.DataFrame | None] = {}
     for name, columns in CLUSTER_COLUMNS.items():
         relative = f"cluster/{name}.parquet"
-        frames[name] = _read(run_dir, relative, columns)
+        frames[name] = _read(run_dir, relative, columns, OPTIONAL_COLUMNS.get(name, ()))
         if frames[name] is None:
             skipped[relative] = f"{relative} not found in the run directory"
     marks = _marks(run_dir)

@@ -13,6 +13,7 @@ from analysis.checks.config import SloConfig
 from analysis.checks.experiments import evaluate_experiments
 from analysis.checks.hard_faults import Casualties, evaluate_collateral
 from analysis.checks.hpa import evaluate_hpa
+from analysis.checks.hpa_replay_checks import evaluate_hpa_replay
 from analysis.checks.kube import parse_cluster_config
 from analysis.checks.pdb import evaluate_pdb
 from analysis.checks.phases import evaluate_phases
@@ -50,6 +51,7 @@ def evaluate_cluster(run: RunData, cluster: ClusterData, slos: SloConfig,
     return [
         *phases,
         *evaluate_hpa(cluster, run.stages, config, origin),
+        *evaluate_hpa_replay(run.manifest, cluster, config, origin),
         *evaluate_pdb(cluster, origin),
         *evaluate_placement(cluster, origin),
         *evaluate_collateral(cluster, casualties, origin),

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.hpa_freshness import overlapping, stale_windows
 from analysis.checks.kube import ClusterConfig, asof, listed, parse_json, skipped, window
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -189,14 +190,20 @@ def reaction(names: tuple[str, str], s: pd.DataFrame, cluster: ClusterData, step
     t, d = s["time"].to_numpy(np.float64), s["desired_replicas"].to_numpy(np.float64)
     ready = _ready_series(cluster, hpa)
     react, to_ready, lines, bad = [], [], [], []
+    stale = stale_windows(cluster, config.hpa_sync_period_s)  # stale metrics hide the demand: judged as due
     for start, prev, new, _ in steps:
-        idle = _not_due(s, start, bound, ready=ready, sync_period=config.hpa_sync_period_s)
-        if idle is not None:
-            lines.append(f"step at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): no scale-up due ({idle})")
-            continue
         before = asof(np.array([start]), t, d)[0]
         if not np.isfinite(before):
             before = d[0]
+        idle = _not_due(s, start, bound, ready=ready, sync_period=config.hpa_sync_period_s)
+        rose = bool(((t > start) & (t <= start + bound) & (d > before)).any())  # then the HPA itself found it due
+        late = overlapping(stale, start, start + bound)
+        if late:
+            lines.append(f"step at {fmt.offset(start - origin)}: the HPA's metrics were stale in "
+                         + "; ".join(w.describe(origin) for w in late[:3]))
+        if idle is not None and not rose and not late:
+            lines.append(f"step at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): no scale-up due ({idle})")
+            continue
         if before >= float(s["max_replicas"].iloc[-1]):
             lines.append(f"step at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): already at max")
             continue

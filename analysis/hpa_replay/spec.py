@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["PRODUCTION", "Behavior", "HpaSpec", "MetricTarget", "Policy", "Rules", "parse_behavior",
-           "parse_expected", "time_scaled"]
+__all__ = ["PRODUCTION", "Behavior", "HpaSpec", "MetricTarget", "Policy", "Rules", "describe_rules",
+           "parse_behavior", "parse_expected", "time_scaled"]
 
 _POLICY_TYPES = ("Pods", "Percent")
 _SELECT = ("Max", "Min", "Disabled")
@@ -198,3 +198,17 @@ def time_scaled(spec: HpaSpec, factor: float) -> HpaSpec:
                                                           for p in r.policies))
 
     return replace(spec, behavior=Behavior(rules(spec.behavior.up), rules(spec.behavior.down)))
+
+
+def describe_rules(rules: Rules | None, up: bool, default_window_s: float = 300.0) -> str:
+    """E.g. "10 % per 60 s (Max) after a 300 s window"; `rules` None: the no-behavior (v1) rule of that side."""
+    if rules is None:
+        return ("max(2 x current, 4) per sync, no window" if up
+                else f"no rate limit after the controller's {default_window_s:g} s window (no behavior)")
+    if rules.select == "Disabled":
+        return "disabled (selectPolicy Disabled)"
+    parts = [f"{p.value}{' %' if p.type == 'Percent' else (' pod' if p.value == 1 else ' pods')} per {p.period_s:g} s"
+             for p in rules.policies]
+    window = default_window_s if rules.window_s is None else rules.window_s
+    select = f" ({rules.select})" if len(parts) > 1 else ""
+    return f"{' or '.join(parts)}{select}" + (f" after a {window:g} s window" if window else "")

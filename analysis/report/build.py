@@ -12,6 +12,7 @@ from pathlib import Path
 from analysis.checks import CheckResult, Verdict
 from analysis.report.atomic import write_all
 from analysis.report.cluster_plots import render_cluster_plots
+from analysis.report.hpa_plot import render_hpa_plots
 from analysis.report.html import render_html
 from analysis.report.junit import render_junit
 from analysis.report.markdown import render_markdown
@@ -42,7 +43,7 @@ class ReportOutcome:
 
 def render(analysis: Analysis) -> dict[str, bytes]:
     """Every report file, relative to report/, as bytes."""
-    plots = {**render_plots(analysis), **render_cluster_plots(analysis)}
+    plots = {**render_plots(analysis), **render_cluster_plots(analysis), **render_hpa_plots(analysis)}
     files = {f"plots/{name}": png for name, (_, png) in plots.items()}
     files["report.md"] = render_markdown(analysis).encode("utf-8")
     files["report.html"] = render_html(analysis, plots).encode("utf-8")

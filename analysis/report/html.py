@@ -6,6 +6,7 @@ import base64
 from collections.abc import Sequence
 from html import escape
 
+from analysis.report.hpa_plot import DEVIATION_HEADER, deviation_table
 from analysis.report.model import Analysis
 from analysis.report.tables import (
     EXIT_CODE_TEXT,
@@ -63,8 +64,10 @@ def render_html(analysis: Analysis, plots: dict[str, tuple[str, bytes]]) -> str:
         f"({escape(EXIT_CODE_TEXT)}; this run: {analysis.exit_code})</p>",
         "<h2>Verdicts</h2>",
         _verdict_table(analysis),
-        "<h2>Over time</h2>",
     ]
+    if (deviations := deviation_table(analysis)) is not None:
+        parts += ["<h2>HPA replay deviations (hpa.conformance)</h2>", _table(DEVIATION_HEADER, deviations, "hpa")]
+    parts.append("<h2>Over time</h2>")
     for file_name, (caption, png) in plots.items():
         data = base64.b64encode(png).decode("ascii")
         parts.append(

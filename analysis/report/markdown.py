@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from analysis.report.hpa_plot import DEVIATION_HEADER, deviation_table
 from analysis.report.model import Analysis
 from analysis.report.tables import (
     EXIT_CODE_TEXT,
@@ -36,6 +37,8 @@ def render_markdown(analysis: Analysis) -> str:
     lines += ["## Verdicts", ""]
     rows = verdict_rows(analysis)
     lines += table(VERDICT_HEADER, [[r[h.lower()] for h in VERDICT_HEADER] for r in rows])
+    if (deviations := deviation_table(analysis)) is not None:
+        lines += ["", "## HPA replay deviations (hpa.conformance)", "", *table(DEVIATION_HEADER, deviations)]
     lines += ["", "## Run", "", *table(["Field", "Value"], run_rows(analysis))]
     lines += ["", "## Metrics", "", "### Streams, errors and goodput", ""]
     lines += table(["Metric", "Value"], totals_rows(analysis))
