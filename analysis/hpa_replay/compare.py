@@ -19,6 +19,10 @@ from analysis.hpa_replay.normalize import Band
 __all__ = ["deviations"]
 
 
+def _n(value: float) -> str:
+    return str(int(value)) if np.isfinite(value) else "unbounded"
+
+
 def _policies(inp: ReplayInput, up: bool) -> str:
     b = inp.behavior
     if b is None:
@@ -47,25 +51,25 @@ def _fast_reason(inp: ReplayInput, band: Band, rec: tuple, i: int, up: bool, dow
     if up:
         stab, allowed, recommended = band.stabilized[1][i], band.up_allowed[1][i], rec[1][i]
         if recommended < d:
-            why.append(f"the metrics asked for at most {int(recommended)}")
+            why.append(f"the metrics asked for at most {_n(recommended)}")
         if stab < min(d, recommended):
             why.append(f"the scale-up stabilization window ({_window(inp, True, down_window)}) held the lowest "
-                       f"recent recommendation, {int(stab)}")
+                       f"recent recommendation, {_n(stab)}")
         if allowed < d and allowed < inp.max_replicas[i]:
             why.append(f"scale-up faster than the policies allow: {_policies(inp, True)}, counted from the "
-                       f"replicas at each period's start, allowed at most {int(allowed)} from {c}")
+                       f"replicas at each period's start, allowed at most {_n(allowed)} from {c}")
         if d > inp.max_replicas[i]:
             why.append(f"maxReplicas is {int(inp.max_replicas[i])}")
         return "; ".join(why) or f"the replay allowed at most {int(band.high[i])}"
     stab, allowed, recommended = band.stabilized[0][i], band.down_allowed[0][i], rec[0][i]
     if recommended > d:
-        why.append(f"the metrics asked for at least {int(recommended)}")
+        why.append(f"the metrics asked for at least {_n(recommended)}")
     if stab > max(d, recommended):
         why.append(f"scale-down within the stabilization window ({_window(inp, False, down_window)}): its highest "
-                   f"recent recommendation was {int(stab)}")
+                   f"recent recommendation was {_n(stab)}")
     if allowed > d and allowed > inp.min_replicas[i]:
         why.append(f"scale-down faster than the policies allow: {_policies(inp, False)}, counted from the replicas "
-                   f"at each period's start, allowed at least {int(allowed)} from {c}")
+                   f"at each period's start, allowed at least {_n(allowed)} from {c}")
     if d < inp.min_replicas[i]:
         why.append(f"minReplicas is {int(inp.min_replicas[i])}")
     return "; ".join(why) or f"the replay allowed at least {int(band.low[i])}"
@@ -102,11 +106,11 @@ def _too_slow(inp: ReplayInput, band: Band, rec: tuple, judged: np.ndarray, grac
             worst = int(first + np.argmax(band.low[first:last + 1] if up else -band.high[first:last + 1]))
             bound = band.low[worst] if up else band.high[worst]
             if up:
-                why = (f"the metrics asked for at least {int(rec[0][worst])} and the policies allowed "
-                       f"{int(band.up_allowed[0][worst])}, but desired stayed at {int(d[worst])}")
+                why = (f"the metrics asked for at least {_n(rec[0][worst])} and the policies allowed "
+                       f"{_n(band.up_allowed[0][worst])}, but desired stayed at {int(d[worst])}")
             else:
-                why = (f"the recommendation after the stabilization window was {int(band.stabilized[1][worst])} and "
-                       f"the policies allowed going down to {int(band.down_allowed[1][worst])}, but desired stayed "
+                why = (f"the recommendation after the stabilization window was {_n(band.stabilized[1][worst])} and "
+                       f"the policies allowed going down to {_n(band.down_allowed[1][worst])}, but desired stayed "
                        f"at {int(d[worst])}")
             out.append(Deviation(float(t[first]), "too_slow", "up" if up else "down", int(bound), int(d[worst]),
                                  int(c[worst]), f"{why} for {span:.0f} s (grace {grace:.0f} s)", span))
