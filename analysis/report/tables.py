@@ -67,7 +67,20 @@ def run_rows(analysis: Analysis) -> list[tuple[str, str]]:
         ("Duration", fmt.seconds(analysis.goodput["duration_s"])),
         ("Profile", str(profile.get("name", "?"))),
         ("Git revision", str(m.get("git_revision") or "n/a")),
+        *scale_rows(m),
     ]
+
+
+def scale_rows(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """The target's declared CPU and time scales (a real cluster: 1 and 1; docs/hpa.md)."""
+    target = manifest.get("target") if isinstance(manifest.get("target"), dict) else {}
+    cpu, time = target.get("cpu_scale", 1.0), target.get("time_factor", 1.0)
+    cpu = float(cpu) if isinstance(cpu, int | float) else 1.0
+    time = float(time) if isinstance(time, int | float) else 1.0
+    return [("CPU scale", "1 (real CPU)" if cpu == 1 else
+             f"{cpu:g}: resource metrics = real process CPU and memory x {cpu:g} (local cluster)"),
+            ("Time scale", "1 (real time)" if time == 1 else
+             f"{time:g}: HPA windows, periods and controller timings / {time:g} (local cluster)")]
 
 
 def totals_rows(analysis: Analysis) -> list[tuple[str, str]]:

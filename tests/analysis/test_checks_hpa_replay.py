@@ -16,6 +16,7 @@ from analysis.checks.hpa_expected import evaluate_expected
 from analysis.checks.hpa_freshness import evaluate_freshness, stale_windows
 from analysis.checks.kube import ClusterConfig
 from analysis.cluster import ClusterData, load_cluster
+from analysis.report.tables import scale_rows
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hpa-range-good"
 MANIFEST = json.loads((FIXTURE / "manifest.json").read_text())
@@ -119,7 +120,8 @@ def test_no_behavior_is_caught_by_spec_and_by_its_scale_down_rate(good):
     changed = with_hpa(good, change)
     [check] = evaluate_expected(MANIFEST, changed, origin())
     assert check.verdict == "fail"
-    assert "scale-down no rate limit" in check.evidence.sentence and "scale-down rate 20 -> 3" in check.evidence.sentence
+    sentence = check.evidence.sentence
+    assert "scale-down no rate limit" in sentence and "scale-down rate 20 -> 3" in sentence
     down = [d for d in check.evidence.details["deviations"] if d["direction"] == "down"]
     assert down[0]["expected"] == 18 and "10 % per 12 s" in down[0]["reason"]
 
@@ -136,3 +138,11 @@ def test_fresh_metrics_pass_and_a_stale_window_is_named(good):
     [window] = [w for w in stale_windows(stale, 3.0) if w.end - w.start > 10]
     assert window.end - window.start == pytest.approx(60.0, abs=1.5) and window.worst_age_s == pytest.approx(60.0)
     assert "metrics up to 60 s old" in check.evidence.sentence
+
+
+def test_the_run_table_shows_the_declared_scales():
+    assert scale_rows(MANIFEST) == [
+        ("CPU scale", "10: resource metrics = real process CPU and memory x 10 (local cluster)"),
+        ("Time scale", "5: HPA windows, periods and controller timings / 5 (local cluster)")]
+    real = [("CPU scale", "1 (real CPU)"), ("Time scale", "1 (real time)")]
+    assert scale_rows({"target": {"name": "staging"}}) == real
