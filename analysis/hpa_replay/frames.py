@@ -4,7 +4,8 @@ and stretch of constant spec (a spec edited mid-run starts a new stretch, judged
 Reads cluster/hpa.parquet (status, `metric_values`, `behavior`, `conditions`, `target_ref`), cluster/pods.parquet
 (phase, Ready, start and Ready transition times, requests) and cluster/pod_metrics.parquet (which pods had a
 metric, its timestamp and window). Runs recorded before these columns existed replay CPU only, from the
-`cpu_utilization` / `cpu_target` columns, with every pod counted.
+`cpu_utilization` / `cpu_target` columns, with every pod counted. JSON columns are parsed once per distinct value
+(a 24-hour soak repeats most of them), so 86,400 samples and a million pod rows stay within seconds.
 """
 
 from __future__ import annotations
@@ -37,6 +38,19 @@ def _json(text: str | None) -> Any:
     return json.loads(text) if isinstance(text, str) and text else None
 
 
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, distinct values): missing values share one code."""
+    codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=False)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _per_value(column: pd.Series, fn: Any) -> list[Any]:
+    """`fn` of each row's value, computed once per distinct value."""
+    codes, uniques = _codes(column)
+    done = [fn(None if isinstance(u, float) and np.isnan(u) else u) for u in uniques]
+    return [done[c] for c in codes]
+
+
 def _metrics_ok(conditions: str | None) -> bool:
     """False when the HPA said ScalingActive=False (it could not compute from its metrics, or scaling is off)."""
     return not any(c.get("type") == "ScalingActive" and c.get("status") == "False" for c in _json(conditions) or ())
@@ -53,15 +67,23 @@ def _targets(values: str | None) -> tuple[MetricTarget, ...]:
     return tuple(out)
 
 
-def _current(values: pd.Series, k: int, key: str) -> np.ndarray:
-    def pick(text: str | None) -> float:
+def _currents(values: pd.Series, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(utilization, average value) of each of the `count` metrics per row, shape (count, rows); NaN when none."""
+    def numbers(text: str | None) -> np.ndarray:
         entries = _json(text) or ()
-        current = entries[k].get("current") if k < len(entries) else None
-        value = (current or {}).get(key)
-        return np.nan if value is None else float(value)
+        out = np.full((2, count), np.nan)
+        for k, entry in enumerate(entries[:count]):
+            current = entry.get("current") or {}
+            for j, key in enumerate(("utilization", "average_value")):
+                if current.get(key) is not None:
+                    out[j, k] = float(current[key])
+        return out
 
-    mapped = values.map(pick) if len(values) else pd.Series(dtype=float)
-    return mapped.to_numpy(np.float64)
+    codes, uniques = _codes(values)
+    table = np.stack([numbers(u if isinstance(u, str) else None) for u in uniques]) if len(uniques) \
+        else np.zeros((0, 2, count))
+    rows = table[codes] if len(codes) else np.zeros((0, 2, count))
+    return rows[:, 0, :].T, rows[:, 1, :].T
 
 
 def _pod_rows(cluster: ClusterData, target_ref: str | None) -> pd.DataFrame | None:
@@ -69,28 +91,31 @@ def _pod_rows(cluster: ClusterData, target_ref: str | None) -> pd.DataFrame | No
     if pods is None or not len(pods):
         return None
     kind, _, name = (target_ref or "").partition("/")
-    if name and kind in ("Deployment", "ReplicaSet"):
-        deployments = cluster.frame("deployments")
-        names = sorted(set(deployments["name"])) if deployments is not None else [name]
+    deployments = cluster.frame("deployments")
+    names = sorted(set(deployments["name"])) if deployments is not None else [name]
+    if name and kind in ("Deployment", "ReplicaSet") and names != [name]:  # other workloads' pods are sampled
         owner = deployment_of_pods(pods, cluster.frame("replicasets"), names)
         pods = pods[(owner == name).to_numpy()] if (owner == name).any() else pods
     return pods
 
 
-def _with_metric(pods: pd.DataFrame, metrics: pd.DataFrame | None, column: str | None) -> pd.DataFrame:
-    """`pods` plus `value`, `timestamp` and `window` of its PodMetrics at the same sample (NaN when none);
-    without a PodMetrics file every running pod counts as having the metric."""
-    out = pods.copy()
-    for col in ("start_time", "ready_transition"):
-        if col not in out.columns:
-            out[col] = np.nan
-    if metrics is None or column is None:  # long started, Ready long ago, a fresh sample: counted when Ready
-        out["value"], out["timestamp"], out["window"] = 1.0, np.inf, 0.0
-        out["start_time"] = out["start_time"].fillna(0.0)
-        out["ready_transition"] = out["ready_transition"].fillna(0.0)
+def _joined(pods: pd.DataFrame, metrics: pd.DataFrame | None) -> pd.DataFrame:
+    """The pod rows with their PodMetrics at the same sample (`cpu`, `memory`, `timestamp`, `window`; NaN when
+    the pod had none); without a PodMetrics file every pod counts as having fresh metrics since long ago."""
+    keep = [c for c in ("time", "pod", "phase", "ready", "terminating", "start_time", "ready_transition",
+                        "cpu_request", "memory_request") if c in pods.columns]
+    out = pods[keep]
+    if metrics is None:
+        out = out.assign(cpu=1.0, memory=1.0, timestamp=np.inf, window=0.0)
+        for column in ("start_time", "ready_transition"):
+            out[column] = out[column].fillna(0.0) if column in out.columns else 0.0
         return out
-    joined = metrics[["time", "pod", column, "timestamp", "window"]].rename(columns={column: "value"})
-    return out.merge(joined.drop_duplicates(["time", "pod"]), on=["time", "pod"], how="left")
+    right = metrics[["time", "pod", "cpu", "memory", "timestamp", "window"]].drop_duplicates(["time", "pod"])
+    out = out.merge(right, on=["time", "pod"], how="left")
+    for column in ("start_time", "ready_transition"):
+        if column not in out.columns:
+            out[column] = np.nan
+    return out
 
 
 def _series(rows: pd.DataFrame, cluster: ClusterData, settings: ControllerSettings,
@@ -100,41 +125,44 @@ def _series(rows: pd.DataFrame, cluster: ClusterData, settings: ControllerSettin
     metrics = cluster.frame("pod_metrics")
     if "metric_values" in rows.columns and rows["metric_values"].notna().any():
         targets = _targets(rows["metric_values"].iloc[-1])
-        utilization = [_current(rows["metric_values"], k, "utilization") for k in range(len(targets))]
-        average = [_current(rows["metric_values"], k, "average_value") for k in range(len(targets))]
+        utilization, average = _currents(rows["metric_values"], len(targets))
     elif "cpu_target" in rows.columns and rows["cpu_target"].notna().any():
         targets = (MetricTarget("Resource", "cpu", "Utilization", float(rows["cpu_target"].dropna().iloc[-1])),)
-        utilization, average = [rows["cpu_utilization"].to_numpy(np.float64)], [np.full(len(rows), np.nan)]
+        utilization, average = rows["cpu_utilization"].to_numpy(np.float64)[None, :], np.full((1, len(rows)), np.nan)
         metrics = None
     else:
         return ()
+    joined = _joined(pods, metrics) if pods is not None else None
     out = []
     for k, target in enumerate(targets):
         resource = target.name if target.type in ("Resource", "ContainerResource") else "custom"
-        column = resource if resource in ("cpu", "memory") else None
-        if pods is None:
+        if joined is None:
             groups = GroupCounts.uniform(np.zeros(len(t)))
         else:
-            joined = _with_metric(pods, metrics, column)
-            groups = group_counts(joined, t, resource if column else "custom",
+            column = resource if resource in ("cpu", "memory") else None
+            value = joined[column] if column else pd.Series(1.0, index=joined.index)
+            groups = group_counts(joined.assign(value=value), t, resource if column else "custom",
                                   settings.cpu_initialization_period_s, settings.initial_readiness_delay_s, margin)
         out.append(MetricSeries(target, utilization[k], average[k], groups))
     return tuple(out)
 
 
-def _key(rows: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """One string per row from `columns` (missing values included: pandas' astype(str) would keep them NaN)."""
-    key = pd.Series("", index=rows.index, dtype=object)
+def _changed(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Per row: does any of `columns` differ from the previous row (missing values equal each other)."""
+    changed = np.zeros(len(rows), bool)
+    if len(rows):
+        changed[0] = True
     for column in columns:
-        key = key + "|" + rows[column].astype(object).map(str)
-    return key
+        codes, _ = _codes(rows[column])
+        changed[1:] |= codes[1:] != codes[:-1]
+    return changed
 
 
 def _segments(rows: pd.DataFrame) -> list[pd.DataFrame]:
-    key = _key(rows, ["behavior", "min_replicas", "max_replicas"])
+    keys = rows[["behavior", "min_replicas", "max_replicas"]].copy()
     if "metric_values" in rows.columns:
-        key = key + rows["metric_values"].map(lambda v: repr(_targets(v)))
-    change = (key != key.shift()).cumsum().to_numpy()
+        keys["targets"] = [repr(v) for v in _per_value(rows["metric_values"], _targets)]
+    change = np.cumsum(_changed(keys, list(keys.columns)))
     return [rows[change == k] for k in np.unique(change)]
 
 
@@ -144,15 +172,13 @@ def _one(rows: pd.DataFrame, cluster: ClusterData, settings: ControllerSettings)
     prev = np.concatenate([[t[0] - step], t[:-1]]) if len(t) else t
     status_cols = [c for c in ("current_replicas", "desired_replicas", "metrics", "conditions", "last_scale_time")
                    if c in rows.columns]
-    status = _key(rows, status_cols)
-    new = (status != status.shift()).to_numpy()
     conditions = rows["conditions"] if "conditions" in rows.columns else pd.Series([None] * len(rows))
-    ok = conditions.map(_metrics_ok).to_numpy(bool)
+    ok = np.array(_per_value(conditions, _metrics_ok), dtype=bool)
     scale = rows["last_scale_time"].to_numpy(np.float64) if "last_scale_time" in rows.columns \
         else np.full(len(rows), np.nan)
     return ReplayInput(str(rows["name"].iloc[0]), t, prev, rows["current_replicas"].to_numpy(np.float64),
                        rows["desired_replicas"].to_numpy(np.float64), rows["min_replicas"].to_numpy(np.float64),
-                       rows["max_replicas"].to_numpy(np.float64), new, ok, scale,
+                       rows["max_replicas"].to_numpy(np.float64), _changed(rows, status_cols), ok, scale,
                        _series(rows, cluster, settings, max(1.5, step * 1.5)),
                        parse_behavior(_json(rows["behavior"].iloc[-1])))
 
