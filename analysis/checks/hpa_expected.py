@@ -86,10 +86,28 @@ def _as_expected(want: HpaSpec) -> Callable[[ReplayInput], ReplayInput]:
     return convert
 
 
+def _change(row: dict[str, Any]) -> float:
+    return (row["observed"] - row["current"]) / row["current"] * 100 if row["current"] else 0.0
+
+
 def _rate(row: dict[str, Any]) -> str:
-    before, after = row["current"], row["observed"]
-    change = (after - before) / before * 100 if before else 0.0
-    return f"scale-{row['direction']} rate {before} -> {after} ({change:+.0f} %) at {fmt.offset(row['time_s'])}"
+    return (f"scale-{row['direction']} rate {row['current']} -> {row['observed']} ({_change(row):+.0f} %) at "
+            f"{fmt.offset(row['time_s'])}")
+
+
+def _rates(rows: list[dict[str, Any]], want: HpaSpec, default_window: float) -> list[str]:
+    """One sentence per direction moved too fast: the worst observed step against the expected rule."""
+    out = []
+    for up in (False, True):
+        fast = [r for r in rows if r["kind"] == "too_fast" and (r["direction"] == "up") == up]
+        if not fast:
+            continue
+        worst = max(fast, key=lambda r: abs(_change(r)))
+        rules = None if want.behavior is None else (want.behavior.up if up else want.behavior.down)
+        bound = "at most" if up else "at least"
+        out.append(f"{_rate(worst)} is faster than the expected {describe_rules(rules, up, default_window)} "
+                   f"({bound} {worst['expected']} there: {worst['reason']}; {len(fast)} such step(s))")
+    return out
 
 
 def evaluate_expected(manifest: dict[str, Any], cluster: ClusterData, origin: float) -> list[CheckResult]:
@@ -120,8 +138,8 @@ def evaluate_expected(manifest: dict[str, Any], cluster: ClusterData, origin: fl
             if diffs:
                 parts.append("the live spec differs: " + "; ".join(diffs))
             if rows:
-                shown = "; ".join(f"{_rate(r)}: expected {'at most' if r['expected'] < r['observed'] else 'at least'} "
-                                  f"{r['expected']} ({r['reason']})" for r in rows[:3])
+                rates = _rates(rows, want, default_window)
+                shown = "; ".join(rates) or "; ".join(f"{_rate(r)}: {r['reason']}" for r in rows[:3])
                 parts.append(f"the observed path breaks the expected behavior {len(rows)} time(s): {shown}")
             sentence = f"{head}: " + ". ".join(parts) + "."
         times = np.concatenate([r.time for r in results]) if results else np.zeros(0)

@@ -27,6 +27,13 @@ def effective_sync_period(inp: ReplayInput, configured: float) -> float:
     return max(configured, float(np.percentile(gaps, 90))) if len(gaps) >= 3 else configured
 
 
+def _held(new_status: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each status's recommendation, computed at the sample it was first seen, held until the next one: samples
+    that show the same status saw no new sync, so pods that changed meanwhile did not count yet."""
+    index = np.maximum.accumulate(np.where(new_status, np.arange(len(values)), 0))
+    return values[index]
+
+
 def _tolerances(inp: ReplayInput, settings: ReplaySettings) -> tuple[float, float]:
     b = inp.behavior
     up = b.up.tolerance if b is not None and b.up.tolerance is not None else settings.tolerance
@@ -60,7 +67,8 @@ def replay(inp: ReplayInput, settings: ReplaySettings | None = None) -> ReplayRe
         return ReplayResult(inp.name, empty, empty, empty, empty, empty, empty, empty, np.zeros(0, bool))
     up_tol, down_tol = _tolerances(inp, settings)
     usable = inp.metrics_ok & ~((inp.current == 0) & (inp.min_replicas > 0))  # replicas 0: scaling disabled
-    rec = tuple(np.where(usable, r, np.nan) for r in combined(inp.metrics, inp.current, up_tol, down_tol))
+    rec = tuple(_held(inp.new_status, np.where(usable, r, np.nan))
+                for r in combined(inp.metrics, inp.current, up_tol, down_tol))
     intervals = np.diff(inp.time)
     sample = float(np.percentile(intervals, 90)) if len(intervals) else 1.0
     period = effective_sync_period(inp, settings.sync_period_s)

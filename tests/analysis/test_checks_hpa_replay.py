@@ -103,7 +103,8 @@ def test_expected_behavior_passes_on_production_settings_and_fails_on_another_ex
     first = check.evidence.details["deviations"][0]
     assert (first["kind"], first["direction"], first["current"], first["observed"], first["expected"]) == \
         ("too_fast", "down", 20, 18, 19)
-    assert "scale-down rate 20 -> 18 (-10 %)" in check.evidence.sentence
+    assert "scale-down rate 16 -> 14 (-12 %)" in check.evidence.sentence  # the worst step, against the rule
+    assert "is faster than the expected 1 pod per 12 s after a 60 s window" in check.evidence.sentence
     [check] = evaluate_expected(_expecting(maxReplicas=10), good, origin())
     assert check.verdict == "fail" and "replicas 3..20, expected 3..10" in check.evidence.details["spec_differences"]
 
@@ -146,3 +147,19 @@ def test_the_run_table_shows_the_declared_scales():
         ("Time scale", "5: HPA windows, periods and controller timings / 5 (local cluster)")]
     real = [("CPU scale", "1 (real CPU)"), ("Time scale", "1 (real time)")]
     assert scale_rows({"target": {"name": "staging"}}) == real
+
+
+def test_the_real_no_behavior_run_conforms_to_its_own_spec_and_breaks_the_expected_scale_down_rate():
+    """hpa-no-behavior on the local cluster: the v1 path (max(2 x current, 4) up, the max of the window's
+    recommendations, which can also scale up), then scale-downs of up to 33 % at once. Regression: samples that
+    repeat a status must not pair its metrics with pods that became Ready later (phantom recommendations of 28
+    and 37 made a too-slow deviation at +50 s)."""
+    fixture = FIXTURE.parent / "hpa-range-no-behavior"
+    manifest = json.loads((fixture / "manifest.json").read_text())
+    cluster = load_cluster(fixture, with_streams=False)
+    [own] = evaluate_conformance(manifest, cluster, manifest["started"])
+    assert own.verdict == "pass", own.evidence.sentence
+    [check] = evaluate_expected(manifest, cluster, manifest["started"])
+    assert check.verdict == "fail"
+    assert "scale-down no rate limit after the controller's 60 s window (no behavior)" in check.evidence.sentence
+    assert "is faster than the expected 10 % per 12 s after a 60 s window" in check.evidence.sentence
