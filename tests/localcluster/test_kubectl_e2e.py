@@ -18,6 +18,7 @@ import yaml
 from kubectl_matrix import DOC, MATRIX, render
 
 from localcluster.api.objects import NAME_ALPHABET
+from localcluster.hpa.quantity import parse_milli
 from localcluster.handle import LocalCluster
 
 pytestmark = pytest.mark.timeout(600)
@@ -308,6 +309,24 @@ def test_top_pods_and_nodes(k, lc):
     assert len([ln for ln in pods.stdout.splitlines()[1:] if ln.startswith("agentflow-")]) == 3
     nodes = k("top", "nodes")
     assert nodes.stdout.splitlines()[0].split()[:2] == ["NAME", "CPU(cores)"]
+
+
+def test_top_reports_the_scaled_numbers_the_hpa_uses(k, lc):
+    """The fast cluster's CPU scale is 10: metrics.k8s.io (kubectl top) serves the same scaled samples as the HPA
+    reads, so a ~27 MiB reference-server process shows about 270Mi, as the HPA's memory metric does."""
+    def both():
+        top = k("top", "pods", "-n", lc.namespace, "--no-headers", check=False)
+        hpa = json.loads(k("get", "hpa", "agentflow", "-n", lc.namespace, "-o", "json").stdout)
+        memory = [m["resource"]["current"] for m in (hpa.get("status") or {}).get("currentMetrics") or ()
+                  if m.get("type") == "Resource" and m["resource"]["name"] == "memory"]
+        return (top, memory[0]) if top.returncode == 0 and memory else None
+
+    top, hpa_memory = until(both, "pod metrics and the HPA's memory metric")
+    mib = [int(line.split()[2].removesuffix("Mi")) for line in top.stdout.splitlines() if line.strip()]
+    assert mib and all(150 <= m <= 2000 for m in mib), mib  # a Python process x 10, not its real ~27Mi
+    hpa_mib = parse_milli(hpa_memory["averageValue"]) / 1000 / 2**20
+    assert abs(sum(mib) / len(mib) - hpa_mib) <= 0.2 * hpa_mib, (mib, hpa_mib)
+    assert hpa_memory["averageUtilization"] == pytest.approx(hpa_mib / 512 * 100, abs=2)
 
 
 def test_autoscale_v1_view(k, ns):
