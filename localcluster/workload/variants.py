@@ -103,9 +103,9 @@ def hpa_no_behavior(docs: Manifests) -> Manifests:
 
 
 def memory_bound(docs: Manifests) -> Manifests:
-    # AgentFlow caches every agent id it served forever (agentflow.md); with 4 MiB kept per new id the pods'
-    # memory, not their CPU, decides the HPA: its recommendation is the larger of the two (max of metrics).
-    _set_arg(_container(docs), "--memory-per-agent-kb", "4096")
+    # AgentFlow caches every agent id it served forever; with 1 MiB kept per new id the pods' memory, not their
+    # CPU, decides the HPA: its recommendation is the larger of the two (max of metrics).
+    _set_arg(_container(docs), "--memory-per-agent-kb", "1024")
     return docs
 
 
@@ -128,7 +128,7 @@ VARIANTS: dict[str, tuple[Callable[[Manifests], Manifests], str]] = {
     "hpa-no-behavior": (hpa_no_behavior, "HPA without behavior: default scale-down after 300 s, 100 %/15 s"),
     "single-replica": (single_replica, "one replica, HPA min 1, no PDB: any pod loss is an outage"),
     "stale-metrics": (good, "the metrics pipeline is 180 s behind (a stuck metrics-server): the HPA reacts late"),
-    "memory-bound": (memory_bound, "4 MiB kept per agent id served: memory, not CPU, decides the HPA"),
+    "memory-bound": (memory_bound, "1 MiB kept per agent id served: memory, not CPU, decides the HPA"),
 }
 # Cluster settings of the variants whose fault is not in the manifests: kubelet resource metrics served this many
 # seconds old. Not time-scaled: it is measured against the HPA reaction budget, which is not either.
