@@ -31,12 +31,14 @@ _FAILED_GET = ("FailedGetResourceMetric", "FailedGetContainerResourceMetric", "F
 class StaleWindow:
     start: float
     end: float
-    worst_age_s: float  # inf: no metrics at all
+    worst_age_s: float  # the oldest metrics served (NaN: none were, only failures)
+    missing: bool  # some samples had no metrics at all (API failure, FailedGet*Metric)
     why: str
 
     def describe(self, origin: float) -> str:
-        age = "no metrics" if not np.isfinite(self.worst_age_s) else f"metrics up to {self.worst_age_s:.0f} s old"
-        return f"{fmt.offset(self.start - origin)} .. {fmt.offset(self.end - origin)} ({age}: {self.why})"
+        ages = [] if not np.isfinite(self.worst_age_s) else [f"metrics up to {self.worst_age_s:.0f} s old"]
+        what = " then ".join((["no metrics"] if self.missing else []) + ages)
+        return f"{fmt.offset(self.start - origin)} .. {fmt.offset(self.end - origin)} ({what}: {self.why})"
 
 
 def limit_s(cluster: ClusterData, sync_period: float) -> float:
@@ -95,7 +97,10 @@ def stale_windows(cluster: ClusterData, sync_period: float) -> list[StaleWindow]
     for chunk in np.split(np.arange(len(times)), breaks):
         part = samples.iloc[chunk]
         reasons = list(dict.fromkeys(part["why"]))
-        out.append(StaleWindow(float(part["time"].min()), float(part["time"].max()), float(part["age"].max()),
+        ages = part["age"].to_numpy(np.float64)
+        finite = ages[np.isfinite(ages)]
+        out.append(StaleWindow(float(part["time"].min()), float(part["time"].max()),
+                               float(finite.max()) if len(finite) else np.nan, bool(np.isinf(ages).any()),
                                "; then ".join(reasons[:3])))
     return out
 
@@ -127,4 +132,4 @@ def evaluate_freshness(cluster: ClusterData, config: ClusterConfig, origin: floa
     span = (long[0].start - origin, long[-1].end - origin)
     return CheckResult(name, "fail", total, sync, "s", Evidence(sentence, span, (), {
         "stale_windows": [{"start_s": w.start - origin, "end_s": w.end - origin, "worst_age_s": w.worst_age_s,
-                           "why": w.why} for w in long]}), "hpa")
+                           "no_metrics": w.missing, "why": w.why} for w in long]}), "hpa")

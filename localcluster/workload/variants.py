@@ -127,12 +127,13 @@ VARIANTS: dict[str, tuple[Callable[[Manifests], Manifests], str]] = {
     "no-spread": (no_spread, "no zone topology spread (and a zone-a preference): all replicas in one zone"),
     "hpa-no-behavior": (hpa_no_behavior, "HPA without behavior: default scale-down after 300 s, 100 %/15 s"),
     "single-replica": (single_replica, "one replica, HPA min 1, no PDB: any pod loss is an outage"),
-    "stale-metrics": (good, "the metrics pipeline is 180 s behind (a stuck metrics-server): the HPA reacts late"),
+    "stale-metrics": (good, "the metrics pipeline is 240 s behind (a stuck metrics-server): the HPA reacts late"),
     "memory-bound": (memory_bound, "1 MiB kept per agent id served: memory, not CPU, decides the HPA"),
 }
 # Cluster settings of the variants whose fault is not in the manifests: kubelet resource metrics served this many
-# seconds old. Not time-scaled: it is measured against the HPA reaction budget, which is not either.
-CLUSTER_SETTINGS: dict[str, dict[str, float]] = {"stale-metrics": {"metrics_lag": 180.0}}
+# seconds old. Not time-scaled: it is measured against the HPA reaction budget (138 s on the fast cluster), which
+# is not either; 240 s keeps even the pods' start-up CPU burst, seen that late, out of a campaign's first budget.
+CLUSTER_SETTINGS: dict[str, dict[str, float]] = {"stale-metrics": {"metrics_lag": 240.0}}
 
 
 def apply_variant(name: str, docs: Manifests) -> Manifests:

@@ -73,7 +73,7 @@ def test_cpu_scale_defaults_to_the_time_scale_and_is_validated(tmp_path):
     assert ClusterConfig.build(tmp_path, time_scale="fast").cpu_scale == 10.0
     assert ClusterConfig.build(tmp_path).cpu_scale == 1.0
     assert ClusterConfig.build(tmp_path, time_scale="fast", cpu_scale=4).cpu_scale == 4.0
-    assert ClusterConfig.build(tmp_path, variant="stale-metrics").metrics_lag == 180.0
+    assert ClusterConfig.build(tmp_path, variant="stale-metrics").metrics_lag == 240.0
     assert ClusterConfig.build(tmp_path).metrics_lag == 0.0
     for bad in (0, -1, 1e6):
         with pytest.raises(ValueError, match="--cpu-scale"):
