@@ -93,3 +93,29 @@ def test_hpa_sync_period_must_be_positive_seconds(tmp_path, bad):
     with pytest.raises(TargetError) as err:
         load_target(path)
     assert "hpa_sync_period_s" in str(err.value) and str(path) in str(err.value)
+
+
+BASE = {"namespace": "agentflow", "service_url": "https://agentflow.example.com"}
+
+
+def test_a_target_states_the_hpa_it_expects(tmp_path):
+    expected = {"minReplicas": 2, "maxReplicas": 10, "behavior": {"scaleDown": {"policies": [
+        {"type": "Pods", "value": 1, "periodSeconds": 60}]}}}
+    target = load_target(write(tmp_path, {**BASE, "hpa_expected": expected, "hpa_tolerance": 0.05}))
+    assert target.hpa_expected == expected and target.hpa_tolerance == 0.05
+    assert target.cpu_scale == 1.0 and target.time_factor == 1.0  # a real cluster's units
+
+
+@pytest.mark.parametrize(("extra", "needle"), [
+    ({"hpa_expected": {"maxReplicas": 10, "behaviour": {}}}, "hpa_expected: unknown field(s) ['behaviour']"),
+    ({"hpa_expected": {"maxReplicas": 10, "behavior": {"scaleDown": {"selectPolicy": "Most"}}}},
+     "hpa_expected: behavior.scaleDown.selectPolicy"),
+    ({"hpa_expected": {"minReplicas": 3}}, "hpa_expected: maxReplicas"),
+    ({"hpa_tolerance": -1}, "hpa_tolerance: expected a number >= 0"),
+    ({"cpu_scale": 10}, "cpu_scale: only the local cluster declares scales"),
+])
+def test_bad_hpa_settings_name_the_file_and_field(tmp_path, extra, needle):
+    path = write(tmp_path, {**BASE, **extra})
+    with pytest.raises(TargetError) as err:
+        load_target(path)
+    assert str(path) in str(err.value) and needle in str(err.value), str(err.value)
