@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds before the service proxy applies an endpoint change")
     s.add_argument("--seed", type=int, default=None, help="random seed for the controllers")
     s.add_argument("--cpu-scale", type=float, default=None,
-                   help="resource metrics = real process CPU (and RSS) x this (default: 1 real, 10 fast)")
+                   help="resource metrics = real process CPU (and RSS) x this (default 1; make demo and "
+                        "the hpa-range campaign use 10)")
     s.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING")
     return p
 

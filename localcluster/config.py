@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from localcluster.topology import Topology, parse_topology
-from localcluster.workload.timescale import DEFAULT_CPU_SCALES, TIME_SCALES
+from localcluster.workload.timescale import DEFAULT_CPU_SCALE, TIME_SCALES
 from localcluster.workload.variants import CLUSTER_SETTINGS, VARIANTS
 
 __all__ = ["STATE_FILE", "ClusterConfig", "default_state_dir", "read_state", "write_state"]
@@ -40,8 +40,7 @@ class ClusterConfig:
               manifests: str | None = None, time_scale: str = "real", api_port: int = 0,
               service_port: int = 18080, propagation_delay: float = 1.0, seed: int | None = None,
               cpu_scale: float | None = None) -> ClusterConfig:
-        """Validate every option; errors name the option and the allowed values. `cpu_scale` None: the default of
-        the time scale (`DEFAULT_CPU_SCALES`)."""
+        """Validate every option; errors name the option and the allowed values. `cpu_scale` None: real units."""
         if variant not in VARIANTS:
             raise ValueError(f"--variant: unknown variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
         if time_scale not in TIME_SCALES:
@@ -51,7 +50,7 @@ class ClusterConfig:
             if not 0 <= port <= 65535:
                 raise ValueError(f"{flag}: {port} is not a TCP port (0..65535; 0 = any free port)")
         if cpu_scale is None:
-            cpu_scale = DEFAULT_CPU_SCALES[time_scale]
+            cpu_scale = DEFAULT_CPU_SCALE
         if not 0 < cpu_scale <= 1000:
             raise ValueError(f"--cpu-scale: must be > 0 and <= 1000 (resource metrics = real CPU x this), "
                              f"got {cpu_scale}")

@@ -1,5 +1,5 @@
 """The max-of-metrics rule on real load (`make test-slow`, about 3 minutes): on the `memory-bound` variant every
-agent id a pod serves keeps 1 MiB (x the fast cluster's CPU scale 10 in its metrics), so light agent traffic
+agent id a pod serves keeps 1 MiB (x the cluster's CPU scale 10 in its metrics), so light agent traffic
 makes memory, not CPU, ask for more replicas. The HPA scales up while its CPU is below target, and the replay,
 taking the larger of the two recommendations as upstream does, finds the path conformant."""
 
@@ -35,7 +35,8 @@ timeouts: {connect: 5s, stream: 60s, drain: 10s}
 def test_memory_decides_and_the_replay_takes_the_max(tmp_path):
     profile = tmp_path / "agents.yaml"
     profile.write_text(PROFILE)
-    with LocalCluster(tmp_path / "lc", variant="memory-bound", time_scale="fast", service_port=0, timeout=180) as lc:
+    with LocalCluster(tmp_path / "lc", variant="memory-bound", time_scale="fast", service_port=0, timeout=180,
+                      cpu_scale=10) as lc:
         run_dir = observed_load(local_target(lc.state_dir), str(profile), tmp_path / "run")
     manifest = json.loads((run_dir / "manifest.json").read_text())
     cluster = load_cluster(run_dir, with_streams=False)

@@ -1,4 +1,5 @@
-"""`afsuite campaign hpa-range` end to end on a fresh fast local cluster (`make test-slow`, about 9 minutes each):
+"""`afsuite campaign hpa-range` end to end on a fresh fast local cluster with CPU scale 10 (`make test-slow`, about
+9 minutes each):
 on the good workload the production HPA climbs 3 -> 20 through its scale-up policies and comes back, with the
 replay finding no deviation and the report showing the HPA plot; on `hpa-no-behavior` the report names the
 scale-down rate; on `stale-metrics` it names the stale window. Run through the real CLI (`python -m harness`),
@@ -18,13 +19,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from localcluster.handle import LocalCluster
+from localcluster.workload.timescale import LAPTOP_CPU_SCALE
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 def campaign(tmp_path: Path, variant: str) -> tuple[int, Path, str]:
     run_dir = tmp_path / "run"
-    with LocalCluster(tmp_path / "lc", variant=variant, time_scale="fast", service_port=0, timeout=180) as lc:
+    with LocalCluster(tmp_path / "lc", variant=variant, time_scale="fast", service_port=0, timeout=180,
+                      cpu_scale=LAPTOP_CPU_SCALE) as lc:
         done = subprocess.run([sys.executable, "-m", "harness", "campaign", "hpa-range", "--state-dir",
                                str(lc.state_dir), "--run-dir", str(run_dir)], capture_output=True, text=True,
                               timeout=1000)

@@ -4,8 +4,8 @@ stabilization window after the load stops, then scales down at the configured ra
 
 The workload is the production manifest with a small CPU request and an HPA whose behavior is explicit (under
 the `fast` time scale every window and period in the spec is divided by 5: scale-up 1 pod / 3 s; scale-down
-window 20 s, then 1 pod / 10 s). The CPU scale is 1 (real units, as the test's name says; the fast cluster's
-default is 10). Traffic goes only to 127.0.0.1 and the load loop is bounded in time."""
+window 20 s, then 1 pod / 10 s). The CPU scale is 1 (real units, as the test's name says). Traffic goes only
+to 127.0.0.1 and the load loop is bounded in time."""
 
 from __future__ import annotations
 

@@ -75,7 +75,8 @@ def lc(tmp_path_factory):
         if os.environ.get("CI") == "true":
             pytest.fail(problem)
         pytest.skip(problem)
-    with LocalCluster(tmp_path_factory.mktemp("lc"), time_scale="fast", service_port=0, timeout=90) as cluster:
+    with LocalCluster(tmp_path_factory.mktemp("lc"), time_scale="fast", service_port=0, timeout=90,
+                      cpu_scale=10) as cluster:
         yield cluster
 
 
@@ -312,7 +313,7 @@ def test_top_pods_and_nodes(k, lc):
 
 
 def test_top_reports_the_scaled_numbers_the_hpa_uses(k, lc):
-    """The fast cluster's CPU scale is 10: metrics.k8s.io (kubectl top) serves the same scaled samples as the HPA
+    """This cluster declares CPU scale 10: metrics.k8s.io (kubectl top) serves the same scaled samples as the HPA
     reads, so a ~27 MiB reference-server process shows about 270Mi, as the HPA's memory metric does."""
     def both():
         top = k("top", "pods", "-n", lc.namespace, "--no-headers", check=False)

@@ -69,8 +69,8 @@ def test_a_metrics_lag_serves_old_samples_with_their_old_timestamps():
     assert fresh.cpu_usage("ns", "p")[0] == pytest.approx(0.0)  # without the lag: the idle now
 
 
-def test_cpu_scale_defaults_to_the_time_scale_and_is_validated(tmp_path):
-    assert ClusterConfig.build(tmp_path, time_scale="fast").cpu_scale == 10.0
+def test_cpu_scale_is_real_units_unless_stated_and_is_validated(tmp_path):
+    assert ClusterConfig.build(tmp_path, time_scale="fast").cpu_scale == 1.0
     assert ClusterConfig.build(tmp_path).cpu_scale == 1.0
     assert ClusterConfig.build(tmp_path, time_scale="fast", cpu_scale=4).cpu_scale == 4.0
     assert ClusterConfig.build(tmp_path, variant="stale-metrics").metrics_lag == 240.0
