@@ -47,7 +47,8 @@ def up(
     kubeconfig: Path | None = typer.Option(None, help="also merge the agentflow-local context into this kubeconfig"),
     time_scale: str = typer.Option("real", help="real | fast (controllers and kubelet 5x faster, for CI)"),
     cpu_scale: float | None = typer.Option(None, help="pods' resource metrics = real process CPU (and RSS) x this "
-                                                      "(default: 1 with real time, 10 with fast; docs/hpa.md)"),
+                                                      "(default 1; 10 lets a 2-core machine drive the production "
+                                                      "HPA 3..20, as make demo and hpa-range do; docs/hpa.md)"),
     state_dir: Path | None = _STATE_DIR,
     topology: str = typer.Option("3x7", help="ZONESxNODES"),
     service_port: int = typer.Option(18080, help="service proxy port on 127.0.0.1 (0 = any free port)"),

@@ -1,8 +1,9 @@
 """`make demo` / `afsuite demo`: the embedded local cluster (AgentFlow reference-server pods behind a service
-proxy), one timed stream per endpoint, then the `pre-release` campaign against it (load step up that the HPA
-must answer, pod kill, node drain, zone drain, load drop and scale-down, the observer throughout) and its
-report. Every process it started is stopped at the end and the report path is printed. `--campaign` picks
-another campaign file, `--profile` runs a bare load profile instead (no faults)."""
+proxy; fast time scale, CPU scale 10 so the HPA answers the load step with policy-limited steps), one timed
+stream per endpoint, then the `pre-release` campaign against it (load step up that the HPA must answer, pod
+kill, node drain, zone drain, load drop and scale-down, the observer throughout) and its report. Every process
+it started is stopped at the end and the report path is printed. `--campaign` picks another campaign file,
+`--profile` runs a bare load profile instead (no faults)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from harness.probe import probe_all
 from harness.soak import observed_load
 from harness.targets import local_target
 from localcluster.handle import LocalCluster
+from localcluster.workload.timescale import LAPTOP_CPU_SCALE
 
 
 def demo_command(
@@ -32,8 +34,9 @@ def demo_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     started = time.monotonic()
-    typer.echo("starting the local cluster (3 zones x 7 nodes, AgentFlow production settings, fast time scale) ...")
-    with LocalCluster(time_scale="fast") as lc:
+    typer.echo("starting the local cluster (3 zones x 7 nodes, AgentFlow production settings, fast time scale, "
+               f"CPU scale {LAPTOP_CPU_SCALE:g}) ...")
+    with LocalCluster(time_scale="fast", cpu_scale=LAPTOP_CPU_SCALE) as lc:
         typer.echo(f"local cluster pid {lc.pid}: service {lc.service_url}, kubeconfig {lc.kubeconfig} "
                    f"(context {lc.context})")
         for result in probe_all(lc.service_url, lc.api_key):
