@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
-from analysis.checks.hpa_freshness import overlapping, stale_windows
+from analysis.checks.hpa_freshness import lasting_windows, overlapping
 from analysis.checks.kube import ClusterConfig, asof, listed, parse_json, skipped, window
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -190,7 +190,7 @@ def reaction(names: tuple[str, str], s: pd.DataFrame, cluster: ClusterData, step
     t, d = s["time"].to_numpy(np.float64), s["desired_replicas"].to_numpy(np.float64)
     ready = _ready_series(cluster, hpa)
     react, to_ready, lines, bad = [], [], [], []
-    stale = stale_windows(cluster, config.hpa_sync_period_s)  # stale metrics hide the demand: judged as due
+    stale = lasting_windows(cluster, config.hpa_sync_period_s)  # stale metrics hide the demand: judged as due
     for start, prev, new, _ in steps:
         before = asof(np.array([start]), t, d)[0]
         if not np.isfinite(before):

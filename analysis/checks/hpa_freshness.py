@@ -5,8 +5,9 @@ A sample (one observer tick) is stale when the metrics pipeline served nothing u
   metrics.k8s.io request failed (cluster/gaps.parquet, source pod_metrics: metrics-server down);
 - cluster/hpa.parquet: the HPA reported ScalingActive=False for a metric it could not get (FailedGet*Metric).
 Limit: 3 metric windows (the windows PodMetrics report), at least 2 HPA sync periods: metrics-server's own
-scrape period plus the kubelet's resolution stay well inside it. Stale samples less than 2 samples apart form
-one window; a window shorter than one sync period (no sync decided on stale data) does not fail the check.
+scrape period plus the kubelet's resolution stay well inside it. Stale samples less than 2.5 samples apart form
+one window. A window counts (fails the check, makes hpa.scale_up_reaction judge a step as due) when it lasts
+2 sync periods + 1 metric window or more: shorter ones are the moments a rollout's new pods have no sample yet.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from analysis.checks.kube import ClusterConfig, skipped
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
 
-__all__ = ["StaleWindow", "evaluate_freshness", "overlapping", "stale_windows"]
+__all__ = ["StaleWindow", "evaluate_freshness", "lasting_windows", "overlapping", "stale_windows"]
 
 _FAILED_GET = ("FailedGetResourceMetric", "FailedGetContainerResourceMetric", "FailedGetPodsMetric")
 
@@ -105,6 +106,19 @@ def stale_windows(cluster: ClusterData, sync_period: float) -> list[StaleWindow]
     return out
 
 
+def min_duration_s(cluster: ClusterData, sync_period: float) -> float:
+    """How long a stale window must last to count: 2 sync periods + 1 metric window."""
+    metrics = cluster.frame("pod_metrics")
+    window = float(metrics["window"].median()) if metrics is not None and metrics["window"].notna().any() else 15.0
+    return 2.0 * sync_period + window
+
+
+def lasting_windows(cluster: ClusterData, sync_period: float) -> list[StaleWindow]:
+    """The stale windows that count (see the module docstring)."""
+    shortest = min_duration_s(cluster, sync_period)
+    return [w for w in stale_windows(cluster, sync_period) if w.end - w.start >= shortest]
+
+
 def overlapping(windows: list[StaleWindow], start: float, end: float) -> list[StaleWindow]:
     return [w for w in windows if w.end >= start and w.start <= end]
 
@@ -115,21 +129,22 @@ def evaluate_freshness(cluster: ClusterData, config: ClusterConfig, origin: floa
         return skipped(name, "hpa", cluster.reason("cluster/pod_metrics.parquet"))
     limit = limit_s(cluster, config.hpa_sync_period_s)
     windows = stale_windows(cluster, config.hpa_sync_period_s)
-    long = [w for w in windows if w.end - w.start >= config.hpa_sync_period_s]
+    shortest = min_duration_s(cluster, config.hpa_sync_period_s)
+    long = [w for w in windows if w.end - w.start >= shortest]
     total = sum(w.end - w.start for w in windows)
-    sync = config.hpa_sync_period_s
     if not long:
-        extra = f" ({len(windows)} stale sample run(s) shorter than one sync period)" if windows else ""
+        extra = f" ({len(windows)} shorter stale stretch(es): new pods without a sample yet)" if windows else ""
         source = "" if cluster.frame("pod_metrics") is not None else " (no cluster/pod_metrics.parquet: judged " \
                                                                        "from the HPA's conditions only)"
-        return CheckResult(name, "pass", total, sync, "s", Evidence(
+        return CheckResult(name, "pass", total, shortest, "s", Evidence(
             f"The HPA's metrics were fresh: no stale stretch (PodMetrics older than {limit:.0f} s, the metrics API "
-            f"failing, or FailedGet*Metric) as long as a sync period ({sync:g} s){extra}{source}."), "hpa")
+            f"failing, or FailedGet*Metric) lasting {shortest:g} s (2 syncs + 1 metric window){extra}{source}."),
+            "hpa")
     shown = "; ".join(w.describe(origin) for w in long[:5])
-    sentence = (f"The HPA's metrics were stale or missing for {fmt.seconds(total)} in {len(long)} window(s) "
-                f"longer than a sync period (limit {limit:.0f} s old): {shown}. The HPA decided on what it was "
+    sentence = (f"The HPA's metrics were stale or missing for {fmt.seconds(total)} in {len(long)} window(s) of "
+                f"{shortest:g} s or more (limit {limit:.0f} s old): {shown}. The HPA decided on what it was "
                 "served: its reaction to load in these windows was late by their length.")
     span = (long[0].start - origin, long[-1].end - origin)
-    return CheckResult(name, "fail", total, sync, "s", Evidence(sentence, span, (), {
+    return CheckResult(name, "fail", total, shortest, "s", Evidence(sentence, span, (), {
         "stale_windows": [{"start_s": w.start - origin, "end_s": w.end - origin, "worst_age_s": w.worst_age_s,
                            "no_metrics": w.missing, "why": w.why} for w in long]}), "hpa")
