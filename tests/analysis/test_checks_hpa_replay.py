@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.checks.hpa_conformance import evaluate_conformance
@@ -163,3 +164,30 @@ def test_the_real_no_behavior_run_conforms_to_its_own_spec_and_breaks_the_expect
     assert check.verdict == "fail"
     assert "scale-down no rate limit after the controller's 60 s window (no behavior)" in check.evidence.sentence
     assert "is faster than the expected 10 % per 12 s after a 60 s window" in check.evidence.sentence
+
+
+def test_a_step_hidden_by_stale_metrics_is_judged_due_and_the_window_named(good):
+    """The HPA saw old, low CPU for 150 s after the step and did not move: with fresh PodMetrics that is 'no
+    scale-up due' (skipped); with PodMetrics 60 s old in that stretch, hpa.scale_up_reaction FAILS naming it."""
+    from analysis.checks.hpa import evaluate_hpa
+
+    stages = pd.read_parquet(FIXTURE / "load" / "stages.parquet")
+    step = float(stages.loc[stages["stage"] == "step-up", "start"].iloc[0])
+    hpa = good.frame("hpa").copy()
+    hidden = (hpa["time"] >= step) & (hpa["time"] <= step + 150)
+    hpa.loc[hidden, ["current_replicas", "desired_replicas"]] = 3
+    hpa.loc[hidden, "cpu_utilization"] = 50.0
+    quiet = replace(good, frames={**good.frames, "hpa": hpa})
+    metrics = good.frame("pod_metrics").copy()
+    old = (metrics["time"] >= step) & (metrics["time"] <= step + 150)
+    metrics.loc[old, "timestamp"] = metrics.loc[old, "time"] - 60.0
+    stale = replace(quiet, frames={**quiet.frames, "pod_metrics": metrics})
+
+    def reaction(cluster):
+        return next(c for c in evaluate_hpa(cluster, stages, CONFIG, origin()) if c.name == "hpa.scale_up_reaction")
+
+    assert reaction(quiet).verdict == "skipped"
+    late = reaction(stale)
+    assert late.verdict == "fail", late.evidence.sentence
+    assert "the HPA's metrics were stale in" in late.evidence.sentence and "metrics up to 60 s old" in \
+        late.evidence.sentence
