@@ -40,14 +40,19 @@ def _classes(rows: pd.DataFrame, resource: str, cpu_init: float, delay: float,
         start = rows["start_time"].to_numpy(np.float64)
         transition = rows["ready_transition"].to_numpy(np.float64)
         stamp, window = rows["timestamp"].to_numpy(np.float64), rows["window"].to_numpy(np.float64)
-        with np.errstate(invalid="ignore"):
-            no_info = ~np.isfinite(start) | ~np.isfinite(transition)
-            in_init = start + cpu_init > t
-            edge = transition + np.nan_to_num(window)
-            full = stamp >= edge
-            unready = no_info | (in_init & (~ready | ~full)) | (~in_init & ~ready & (start + delay > transition))
-            borderline = ~no_info & ((in_init & ready & (np.abs(stamp - edge) <= margin))
-                                     | (np.abs(start + cpu_init - t) <= margin))
+        edge = transition + np.nan_to_num(window)
+        no_info = ~np.isfinite(start) | ~np.isfinite(transition)
+        never_ready = ~ready & (start + delay > transition)
+
+        def unready_at(shift_init: float, shift_edge: float) -> np.ndarray:
+            with np.errstate(invalid="ignore"):
+                in_init = start + cpu_init > t + shift_init
+                full = stamp >= edge + shift_edge
+            return no_info | (in_init & (~ready | ~full)) | (~in_init & never_ready)
+
+        unready = unready_at(0.0, 0.0)
+        for shifts in ((-margin, -margin), (-margin, margin), (margin, -margin), (margin, margin)):
+            borderline |= unready_at(*shifts) != unready  # the call changes within `margin` of its edges
     return candidate & ~unready, pending | (candidate & unready), missing, candidate & borderline
 
 

@@ -170,6 +170,7 @@ def normalize(inp: ReplayInput, rec: tuple[np.ndarray, np.ndarray, np.ndarray], 
             desired = np.minimum(np.maximum(stab, lo_r), up_allowed)
         else:
             desired = _desired(stab, up_allowed, down_allowed, c)
+        desired = np.where(np.isnan(stab), np.nan, desired)  # no usable recommendation: nothing to expect
         desired = np.where(c > hi_r, hi_r, np.where(c < lo_r, lo_r, desired))
         out[sign] = (desired, stab, up_allowed, down_allowed)
     high, low, mid = out[1][0], out[-1][0], out[0][0]
