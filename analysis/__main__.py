@@ -1,8 +1,9 @@
 """`python -m analysis report RUN_DIR`: build the report of a run directory.
 `python -m analysis compare RUN BASELINE [--tolerances FILE]`: compare two runs (analysis/compare.py).
 
-Exit codes (analysis/cli.py): 0 pass, 1 fail, 2 INVALID run, 3 bad input or bad usage; compare: 0 no
-regression, 1 regression, 3 bad input or bad usage.
+Exit codes (analysis/exitcodes.py): 0 pass (or dry run), 1 fail, 2 INVALID run, 3 INTERRUPTED/INCOMPLETE,
+4 REFUSED, 5 bad input or bad usage; compare: 0 no regression, 1 regression, 5 bad input, bad usage or runs that
+are not comparable (without --force).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from analysis.report.model import Analysis, analyse, error_rate
 from analysis.rundir import RunDirError, load_for_report
 from analysis.schema import REPORT_DIR
 
-EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 3
+EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 5
 LATENCY = ("ttft", "e2e")
 DEFAULT_TOLERANCES: dict[str, float] = {
     **{f"{m}_{p}": 0.10 for m in LATENCY for p in ("p50", "p95", "p99")},

@@ -14,6 +14,7 @@ from analysis.report.tables import (
     latency_rows,
     run_rows,
     stage_rows,
+    status_line,
     totals_rows,
     verdict_rows,
 )
@@ -33,6 +34,8 @@ def render_markdown(analysis: Analysis) -> str:
     name = analysis.run.manifest.get("name", analysis.run.run_dir.name)
     lines = [f"# Run report: {name}", ""]
     lines += [f"**Overall verdict: {analysis.overall.upper()}** ({EXIT_CODE_TEXT}; this run: {analysis.exit_code})", ""]
+    if status_line(analysis):
+        lines += [f"**{analysis.overall.upper()}**: {status_line(analysis)}.", ""]
     lines += ["## Verdicts", ""]
     rows = verdict_rows(analysis)
     lines += table(VERDICT_HEADER, [[r[h.lower()] for h in VERDICT_HEADER] for r in rows])

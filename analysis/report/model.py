@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -11,7 +11,6 @@ import pandas as pd
 from analysis.checks import (
     EXIT_CODES,
     CheckResult,
-    Verdict,
     invalid_reason,
     judge,
     overall_verdict,
@@ -20,10 +19,12 @@ from analysis.checks import (
 from analysis.checks.cluster_checks import evaluate_cluster
 from analysis.checks.goodput import good_mask, goodput
 from analysis.checks.hard_faults import find_casualties
+from analysis.checks.dryrun import dry_run_checks
 from analysis.cluster import ClusterData, load_cluster
 from analysis.labels import counts
 from analysis.latency import METRICS, LatencyTables
 from analysis.rundir import RunData
+from analysis.runstatus import RunStatus, run_status
 from analysis.schema import OUTCOMES
 from analysis.windows import (
     WINDOW_S,
@@ -40,7 +41,7 @@ from analysis.windows import (
 class Analysis:
     run: RunData
     checks: list[CheckResult]
-    overall: Verdict
+    overall: str  # a check verdict or a run status (interrupted, refused, dry-run): checks.result.Overall
     exit_code: int
     window_s: float
     windows: pd.DataFrame
@@ -51,6 +52,7 @@ class Analysis:
     outcomes: dict[str, int]
     goodput: dict[str, Any]
     cluster: ClusterData | None = None  # cluster/ and chaos/ files (None: not loaded)
+    status: RunStatus = field(default_factory=lambda: RunStatus("completed"))
 
     @property
     def stage_spans(self) -> list[tuple[str, float, float]]:
@@ -102,7 +104,10 @@ def analyse(run: RunData, window_s: float = WINDOW_S) -> Analysis:
     gate = [c for c in checks if c.kind == "validity" and c.verdict == "invalid"]
     reason = "; ".join(invalid_reason(c) for c in gate) or None
     checks = [*checks, *evaluate_cluster(run, cluster, slos, reason, casualties)]
-    overall = overall_verdict(checks)
+    status = run_status(run.manifest)
+    if status.state == "dry-run":
+        checks = dry_run_checks(run.run_dir)
+    overall = overall_verdict(checks, status.state if status.decides else None)
     good = good_mask(run, slos)
     errors = errors_by_outcome(run, window_s)
     by_endpoint = _metric_frame(tables, "endpoint")
@@ -122,6 +127,7 @@ def analyse(run: RunData, window_s: float = WINDOW_S) -> Analysis:
         outcomes=_outcomes(run),
         goodput=goodput(run, slos, good),
         cluster=cluster if cluster.present else None,
+        status=status,
     )
 
 

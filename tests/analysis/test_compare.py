@@ -74,7 +74,7 @@ def test_tolerances_file(runs, tmp_path):
     assert result_code == 1  # the check verdict regression remains
     bad = tmp_path / "bad.yaml"
     bad.write_text("ttft_p90: 0.1\n")
-    assert compare_command(slow, base, bad) == 3
+    assert compare_command(slow, base, bad) == 5
 
 
 def test_python_dash_m_analysis_compare(runs):
@@ -86,7 +86,7 @@ def test_python_dash_m_analysis_compare(runs):
     assert "no regression" in done.stdout
     missing = subprocess.run([sys.executable, "-m", "analysis", "compare", str(same), str(base / "nope")],
                              capture_output=True, text=True, env=env, timeout=120)
-    assert missing.returncode == 3 and "not a directory" in missing.stderr
+    assert missing.returncode == 5 and "not a directory" in missing.stderr
 
 
 def test_too_few_samples_is_reported_not_flagged(runs, tmp_path):
