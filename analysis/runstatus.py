@@ -1,7 +1,8 @@
 """How a run ended, from its manifest: completed, interrupted, refused or a dry run.
 
-The harness writes `status` (and `interrupted` / `refused` with the details) when it finalises a run; a manifest
-whose `ended` is still null was never finalised (the process was killed): that run is INTERRUPTED too. A run
+The harness writes `status: running` when a run starts and the final status (with `interrupted` / `refused`
+details) when it finalises the run; a run still `running`, or whose `ended` is still null, was never finalised
+(the process was killed): that run is INTERRUPTED too. A run
 status outranks every check verdict (a check of a run that was cut short is not a verdict on the service).
 """
 
@@ -11,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-STATES = ("completed", "interrupted", "refused", "dry-run")
+STATES = ("running", "completed", "interrupted", "refused", "dry-run")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ def run_status(manifest: dict[str, Any]) -> RunStatus:
     if state == "dry-run" or manifest.get("dry_run") is True:
         return RunStatus("dry-run", "dry run: nothing was changed and no traffic was sent; the plan is in "
                                     "chaos/plan.json")
+    if state == "running":
+        return RunStatus("interrupted", "the run never finished: afsuite did not finalise it (it was killed); "
+                                        "`afsuite recover` stops what it left and cleans up after it")
     if "ended" in manifest and manifest.get("ended") is None:
         return RunStatus("interrupted", "the run never finished: manifest.json has no end time (the process was "
                                         "killed or is still running); `afsuite recover` cleans up after it")

@@ -70,7 +70,14 @@ def _graceful_sigterm() -> None:
     kept only unmerged part files. Mapping SIGTERM to KeyboardInterrupt takes the path Locust already handles
     during a shape run ("Exiting due to CTRL+C interruption": stop, quitting hooks, reports)."""
     if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _first_sigterm)
+
+
+def _first_sigterm(signum: int, frame: Any) -> None:
+    """The first SIGTERM stops the run like Ctrl-C; later ones (the harness's stop and afsuite's parent-death
+    signal can both arrive) are ignored so they never cut the flush and consolidation short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def _cache_default_args() -> None:

@@ -17,9 +17,9 @@ from analysis.checks import (
     rejudge_error_rates,
 )
 from analysis.checks.cluster_checks import evaluate_cluster
+from analysis.checks.dryrun import dry_run_checks
 from analysis.checks.goodput import good_mask, goodput
 from analysis.checks.hard_faults import find_casualties
-from analysis.checks.dryrun import dry_run_checks
 from analysis.cluster import ClusterData, load_cluster
 from analysis.labels import counts
 from analysis.latency import METRICS, LatencyTables
