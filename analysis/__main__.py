@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     comparing.add_argument("run", type=Path, help="the run directory to judge")
     comparing.add_argument("baseline", type=Path, help="the baseline run directory")
     comparing.add_argument("--tolerances", type=Path, default=None, help="YAML/JSON tolerances (see compare.py)")
+    comparing.add_argument("--force", action="store_true", help="compare runs that are not comparable (warning)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, which would read as "run INVALID"
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "compare":
         from analysis.compare import compare_command
 
-        return compare_command(args.run, args.baseline, args.tolerances)
+        return compare_command(args.run, args.baseline, args.tolerances, args.force)
     return report_command(args.run_dir)
 
 

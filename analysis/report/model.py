@@ -16,10 +16,11 @@ from analysis.checks import (
     overall_verdict,
     rejudge_error_rates,
 )
-from analysis.checks.cluster_checks import evaluate_cluster
+from analysis.checks.cluster_checks import evaluate_cluster, run_end
+from analysis.checks.coverage import observe, outage_mask
 from analysis.checks.dryrun import dry_run_checks
 from analysis.checks.goodput import good_mask, goodput
-from analysis.checks.hard_faults import find_casualties
+from analysis.checks.hard_faults import Casualties, find_casualties
 from analysis.cluster import ClusterData, load_cluster
 from analysis.labels import counts
 from analysis.latency import METRICS, LatencyTables
@@ -98,12 +99,20 @@ def analyse(run: RunData, window_s: float = WINDOW_S) -> Analysis:
     checks, tables, slos = judge(run, [window_grouping(run, window_s), stage_grouping(run)])
     cluster = load_cluster(run.run_dir, loaded_streams=run.streams)
     casualties = find_casualties(cluster)
+    coverage, in_outage = None, 0
+    if cluster.present:
+        coverage = observe(cluster, run.origin, run_end(run, cluster))
+        outage = outage_mask(coverage, cluster.streams)
+        if outage is not None:  # the cluster's failures, set aside like a hard fault's casualties
+            in_outage = int(outage.sum())
+            base = casualties.mask if len(casualties.mask) == len(outage) else np.zeros(len(outage), dtype=bool)
+            casualties = Casualties(casualties.faults, base | outage)
     excused = casualties.excused(len(run.streams))
     if excused is not None:
         checks = rejudge_error_rates(run, checks, slos, excused)
     gate = [c for c in checks if c.kind == "validity" and c.verdict == "invalid"]
     reason = "; ".join(invalid_reason(c) for c in gate) or None
-    checks = [*checks, *evaluate_cluster(run, cluster, slos, reason, casualties)]
+    checks = [*checks, *evaluate_cluster(run, cluster, slos, reason, casualties, coverage, in_outage)]
     status = run_status(run.manifest)
     if status.state == "dry-run":
         checks = dry_run_checks(run.run_dir)
