@@ -24,6 +24,7 @@ from harness.campaign import BackgroundLoad, Campaign, CampaignError, load_campa
 from harness.chaos_cmd import DRY_RUN, RUN_DIR, STATE_DIR, TARGET, preflight
 from harness.chaos_run import run_experiment
 from harness.journal import ExperimentVerdict
+from harness.load import ApiKeyRefused
 from harness.observer import Observer
 from harness.preflight import check_target, free_run_dir, keep_plans, run_policy
 from harness.signals import OrderlyStop
@@ -98,10 +99,14 @@ def _execute(camp: Campaign, tgt: Target, directory: Path, policy: SafetyPolicy,
             load.start()
         for step in camp.experiments:
             _wait_until(load, 0 if policy.dry_run else step.at, started)
+            if load is not None and isinstance(load.error, ApiKeyRefused):
+                typer.echo(f"campaign: {load.error}; no experiment runs without its load", err=True)
+                break
             phase = f"experiment {step.name}"
             typer.echo(f"campaign: t+{time.monotonic() - started:.0f} s experiment {step.name}")
             verdict = run_experiment(step.name, tgt, directory, policy=policy, echo=typer.echo,
-                                     extra_env={"AFSUITE_EXTERNAL_LOAD": "1", **step.env})
+                                     extra_env={"AFSUITE_EXTERNAL_LOAD": "1", **step.env},
+                                     on_stop=load_run.stop_all)
             verdicts.append(verdict)
             typer.echo(verdict.line())
         phase = "the load"
@@ -122,6 +127,6 @@ def _execute(camp: Campaign, tgt: Target, directory: Path, policy: SafetyPolicy,
             [{"experiment": v.experiment, "ok": v.ok, "status": v.status, "deviated": v.deviated,
               "problems": v.problems} for v in verdicts], indent=2))
         runs.finish(directory, stop, policy, phase, **fields)
-    if load is not None and load.error is not None:
+    if load is not None and load.error is not None and not stop.received:
         typer.echo(f"campaign: the load run failed: {load.error}", err=True)
     return verdicts, None if load is None else load.error

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -60,8 +61,10 @@ def chaos_env(target: Target, run_dir: Path, policy: SafetyPolicy, extra: Mappin
 
 def run_experiment(name: str, target: Target, run_dir: Path, *, policy: SafetyPolicy,
                    extra_env: Mapping[str, str] | None = None, echo: Callable[[str], None] = print,
-                   quiet: bool = False) -> ExperimentVerdict:
-    """Run experiment `name` (a name under experiments/ or a path); returns its verdict from the journal."""
+                   quiet: bool = False, on_stop: Callable[[], object] | None = None) -> ExperimentVerdict:
+    """Run experiment `name` (a name under experiments/ or a path); returns its verdict from the journal.
+    When this process is told to stop, the experiment gets SIGTERM at once and `on_stop` (e.g. stopping the
+    campaign's load) runs while its rollbacks run."""
     path = experiment_path(name)
     chaos_dir = run_dir / "chaos"
     chaos_dir.mkdir(parents=True, exist_ok=True)
@@ -76,8 +79,12 @@ def run_experiment(name: str, target: Target, run_dir: Path, *, policy: SafetyPo
     try:
         proc.wait()
     except KeyboardInterrupt:
-        echo(f"stopping experiment {path.stem}: its rollbacks run first (up to {STOP_GRACE:.0f} s) ...")
-        code = processes.stop(proc, STOP_GRACE)
+        echo(f"stopping experiment {path.stem}: its rollbacks run (up to {STOP_GRACE:.0f} s) ...")
+        processes.send(proc)
+        started = time.monotonic()
+        if on_stop is not None:
+            on_stop()
+        code = processes.stop(proc, max(0.0, STOP_GRACE - (time.monotonic() - started)), sig=None)
         if code == -9:
             echo(f"experiment {path.stem} did not stop in {STOP_GRACE:.0f} s and was killed; running the suite's "
                  "rollback (uncordon, clear local faults) from here")

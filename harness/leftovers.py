@@ -97,12 +97,19 @@ def stop_leftovers(live: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def finalise(run_dir: Path) -> bool:
-    """Consolidate what a killed run left and mark it interrupted (only a run never finalised); True if done."""
+def finalise(run_dir: Path) -> str | None:
+    """Consolidate what a killed run left and mark it interrupted (only a run never finalised, or whose report
+    was cut short); what was done, or None."""
     manifest = rundir.read_manifest(run_dir)
     status = manifest.get("status")
+    report = manifest.get("report") or {}
+    if report.get("started") and not report.get("done") and status not in ("interrupted", "running"):
+        rundir.write_manifest(run_dir, status="interrupted", interrupted={
+            "reason": "afsuite was killed while building the report; cleaned up by `afsuite recover`",
+            "time": time.time(), "phase": "the report"})
+        return "afsuite was killed while building the report: marked INTERRUPTED (`afsuite report` rebuilds it)"
     if not (status == "running" or (status is None and manifest and manifest.get("ended") is None)):
-        return False
+        return None
     if any((run_dir / "streams").glob("part-*.parquet")) or any((run_dir / "load" / "loadgen").glob("part-*")):
         salvage(run_dir)
     for name, schema in SCHEMAS.items():
@@ -112,7 +119,7 @@ def finalise(run_dir: Path) -> bool:
         rundir.write_manifest(run_dir, status="interrupted", ended=manifest.get("ended") or time.time(),
                               interrupted={"reason": "afsuite was killed; cleaned up by `afsuite recover`",
                                            "time": time.time()})
-    return True
+    return "the run was never finalised: marked INTERRUPTED, part files consolidated"
 
 
 def clean_up(run_dirs: Iterable[Path]) -> list[str]:
@@ -127,6 +134,7 @@ def clean_up(run_dirs: Iterable[Path]) -> list[str]:
         live = [e for e in recorded if e.get("role") != "afsuite" and alive(e)]
         done = stop_leftovers(live)
         lines += [f"{run_dir}: {line}" for line in done]
-        if finalise(run_dir):
-            lines.append(f"{run_dir}: the run was never finalised: marked INTERRUPTED, part files consolidated")
+        done_note = finalise(run_dir)
+        if done_note:
+            lines.append(f"{run_dir}: {done_note}")
     return lines

@@ -20,7 +20,7 @@ from typing import Any
 
 from experiments.afchaos.controls import children
 
-__all__ = ["record_self", "spawn", "stop"]
+__all__ = ["record_self", "send", "spawn", "stop"]
 
 
 def spawn(argv: Sequence[str], *, role: str, run_dir: Path | None, **popen: Any) -> subprocess.Popen[Any]:
@@ -40,10 +40,18 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
-def stop(proc: subprocess.Popen[Any], grace: float, sig: int = signal.SIGTERM) -> int:
-    """Send `sig` to the child's process group, wait up to `grace` s, then SIGKILL the group; its exit code."""
+def send(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM) -> None:
+    """Send `sig` to the child's process group (it leads its own session) if it still runs."""
     if proc.poll() is None:
         _signal_group(proc.pid, sig)
+
+
+def stop(proc: subprocess.Popen[Any], grace: float, sig: int | None = signal.SIGTERM) -> int:
+    """Send `sig` (None: already sent) to the child's group, wait up to `grace` s, then SIGKILL the group; its
+    exit code (-9 when it had to be killed)."""
+    if proc.poll() is None:
+        if sig is not None:
+            _signal_group(proc.pid, sig)
         try:
             proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:

@@ -13,6 +13,7 @@ this afsuite's PID), finalised the same way however the run ended, then judged.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,14 @@ def finish(directory: Path, stop: OrderlyStop, policy: SafetyPolicy, phase: str,
 
 
 def judge(directory: Path, stop: OrderlyStop, echo: Callable[[str], None] = typer.echo) -> int:
-    """Build the report (exit code by its verdict); a signal during it marks the run interrupted."""
+    """Build the report (exit code by its verdict); a signal during it marks the run interrupted. The manifest
+    says when the report was started and done, so a report cut short by SIGKILL is found by `afsuite recover`."""
+    started = time.time()
+    write_manifest(directory, report={"started": started})
     try:
-        return report_command(directory)
+        code = report_command(directory)
+        write_manifest(directory, report={"started": started, "done": time.time()})
+        return code
     except Stopped:
         write_manifest(directory, status="interrupted", interrupted=stop.interrupted("the report"))
         echo(f"report interrupted; the run directory is complete and marked INTERRUPTED: rebuild the report with "
