@@ -36,6 +36,6 @@ def report_command(run_dir: Path) -> int:
     print(f"        {outcome.report_html}")
     print("\n".join(table(TABLE_COLUMNS, rows)))
     if outcome.status_line:
-        print(f"{outcome.overall.upper()}: {outcome.status_line}")
-    print(f"overall verdict: {outcome.overall.upper()} (exit code {outcome.exit_code})")
+        print(f"{fmt.verdict(outcome.overall)}: {outcome.status_line}")
+    print(f"overall verdict: {fmt.verdict(outcome.overall)} (exit code {outcome.exit_code})")
     return outcome.exit_code

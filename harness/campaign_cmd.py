@@ -10,7 +10,9 @@ a dry run into one `chaos/plan.json`, verdict DRY RUN.
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -71,7 +73,7 @@ def run_campaign(camp: Campaign, tgt: Target, run_dir: Path | None, *, stop: Ord
     runs.start(directory, policy=policy, target=tgt.to_dict(), experiments=[s.name for s in camp.experiments])
     typer.echo(f"campaign {camp.name}: run directory {directory}" + (" (DRY RUN)" if policy.dry_run else ""))
     verdicts, load_error = _execute(camp, tgt, directory, policy, stop)
-    for v in verdicts:
+    for v in verdicts if not policy.dry_run else []:
         typer.echo(v.line())
     code = exitcodes.PASS
     if load_error is not None or not all(v.ok for v in verdicts):
@@ -87,8 +89,10 @@ def _execute(camp: Campaign, tgt: Target, directory: Path, policy: SafetyPolicy,
              stop: OrderlyStop) -> tuple[list[ExperimentVerdict], BaseException | None]:
     """Load + observer + experiments; finalises the run directory however it ends."""
     observer = None if policy.dry_run else Observer(tgt, directory)
+    stopping = threading.Event()
     load = None if policy.dry_run else BackgroundLoad(lambda: load_run.run_load(
-        camp.profile, tgt.service_url, directory, api_key=tgt.api_key(), echo=typer.echo))
+        camp.profile, tgt.service_url, directory, api_key=tgt.api_key(), echo=typer.echo, stopping=stopping))
+    stop_load = functools.partial(load_run.stop_all, stopping=stopping)
     verdicts: list[ExperimentVerdict] = []
     phase = "the load"
     started = time.monotonic()
@@ -106,9 +110,9 @@ def _execute(camp: Campaign, tgt: Target, directory: Path, policy: SafetyPolicy,
             typer.echo(f"campaign: t+{time.monotonic() - started:.0f} s experiment {step.name}")
             verdict = run_experiment(step.name, tgt, directory, policy=policy, echo=typer.echo,
                                      extra_env={"AFSUITE_EXTERNAL_LOAD": "1", **step.env},
-                                     on_stop=load_run.stop_all)
+                                     on_stop=stop_load)
             verdicts.append(verdict)
-            typer.echo(verdict.line())
+            typer.echo(f"DRY RUN {verdict.experiment} ({verdict.status})" if policy.dry_run else verdict.line())
         phase = "the load"
         if load is not None:
             typer.echo("campaign: experiments done; waiting for the load profile to end")
@@ -116,7 +120,7 @@ def _execute(camp: Campaign, tgt: Target, directory: Path, policy: SafetyPolicy,
     except KeyboardInterrupt:
         typer.echo(f"campaign: stopped during {phase}; finalising the run directory")
     finally:
-        load_run.stop_all()
+        stop_load()
         if load is not None:
             load.join(timeout=60)
         fields = {"campaign": camp.name}

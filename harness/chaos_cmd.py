@@ -95,5 +95,5 @@ def _run(directory: Path, tgt: Target, path: Path, policy: SafetyPolicy, stop: O
         runs.finish(directory, stop, policy, "the experiment", **fields)
     if verdict is None:
         return exitcodes.INTERRUPTED
-    typer.echo(verdict.line())
+    typer.echo(f"DRY RUN {verdict.experiment} ({verdict.status})" if policy.dry_run else verdict.line())
     return exitcodes.PASS if verdict.ok or policy.dry_run else exitcodes.FAIL

@@ -44,10 +44,14 @@ _LIVE: set[subprocess.Popen[str]] = set()
 _LIVE_LOCK = threading.Lock()
 
 
-def stop_all(grace: float = KILL_GRACE) -> int:
-    """Stop every Locust process this harness process started and that still runs (Ctrl-C in a campaign, whose
-    load runs in a thread); SIGTERM first so it writes what it has, SIGKILL after `grace`. Returns how many."""
-    with _LIVE_LOCK:
+def stop_all(grace: float = KILL_GRACE, stopping: threading.Event | None = None) -> int:
+    """Stop every Locust process this harness process started and that still runs (a stopped campaign, whose
+    load runs in a thread); SIGTERM first so it writes what it has, SIGKILL after `grace`. `stopping` (the
+    event that run's `run_load` got) is set first, so a load that has not started yet never starts. Returns
+    how many were running."""
+    if stopping is not None:
+        stopping.set()
+    with _LIVE_LOCK:  # a load starting now either is in _LIVE already or sees `stopping` and does not start
         procs = [p for p in _LIVE if p.poll() is None]
     for proc in procs:
         processes.stop(proc, grace)
@@ -80,11 +84,12 @@ def time_bound(profile: Profile) -> float:
 
 def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, extra_args: Sequence[str] = (),
              *, duration: str | None = None, api_key: str | None = None, time_limit: float | None = None,
-             echo: Callable[[str], None] = print) -> Path:
+             echo: Callable[[str], None] = print, stopping: threading.Event | None = None) -> Path:
     """Run one load profile against ``host``; return the run directory (see the module docstring).
 
     ``api_key`` (default: the inherited ``AGENTFLOW_API_KEY``) reaches Locust only through its environment;
-    ``time_limit`` replaces the computed time bound (seconds). Raises ApiKeyRefused when Locust stopped the run
+    ``time_limit`` replaces the computed time bound (seconds); ``stopping`` set means: do not start (see
+    `stop_all`). Raises ApiKeyRefused when Locust stopped the run
     because the service refused the key (the first streams all answered 401/403)."""
     parsed = load_profile(profile, duration=duration)  # raises ProfileError before any traffic
     host = check_url(host)  # raises ValueError (one line) before any traffic
@@ -103,7 +108,7 @@ def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, 
     echo(f"load: profile {parsed.name} ({parsed.model} loop, {parsed.duration:.0f} s) -> "
          f"{rundir.safe_url(host)}")
     echo(f"load: run directory {target} (time bound {bound:.0f} s)")
-    code, killed = _run_bounded(cmd, env, bound, echo, target)
+    code, killed = _run_bounded(cmd, env, bound, echo, target, stopping)
     if killed:
         salvage(target)
         raise LoadRunError(f"locust overran its time bound of {bound:.0f} s and was killed; "
@@ -120,12 +125,14 @@ def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, 
 
 
 def _run_bounded(cmd: list[str], env: dict[str, str], bound: float, echo: Callable[[str], None],
-                 run_dir: Path) -> tuple[int, bool]:
+                 run_dir: Path, stopping: threading.Event | None = None) -> tuple[int, bool]:
     """Run ``cmd`` in its own process group (dying with this process), echoing its lines; stop the group after
     ``bound`` s or when this process is told to stop."""
-    proc = processes.spawn(cmd, role="locust (load)", run_dir=run_dir, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, env=env, cwd=str(REPO_ROOT))
     with _LIVE_LOCK:
+        if stopping is not None and stopping.is_set():
+            raise LoadRunError("the run was stopped before its load started")
+        proc = processes.spawn(cmd, role="locust (load)", run_dir=run_dir, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=env, cwd=str(REPO_ROOT))
         _LIVE.add(proc)
     pump = threading.Thread(target=_pump, args=(proc, echo), daemon=True)
     pump.start()

@@ -6,6 +6,7 @@ import base64
 from collections.abc import Sequence
 from html import escape
 
+from analysis import fmt
 from analysis.report.model import Analysis
 from analysis.report.tables import (
     EXIT_CODE_TEXT,
@@ -56,12 +57,12 @@ def _verdict_table(analysis: Analysis) -> str:
 
 def render_html(analysis: Analysis, plots: dict[str, tuple[str, bytes]]) -> str:
     name = escape(str(analysis.run.manifest.get("name", analysis.run.run_dir.name)))
-    overall = analysis.overall.upper()
+    overall = fmt.verdict(analysis.overall)
     parts = [
         f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Run report: {name}</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>Run report: {name}</h1>",
-        f'<p class="overall">Overall verdict: <span class="verdict {overall}">{overall}</span> '
+        f'<p class="overall">Overall verdict: <span class="verdict {overall.replace(" ", "-")}">{overall}</span> '
         f"({escape(EXIT_CODE_TEXT)}; this run: {analysis.exit_code})</p>",
         f'<p class="status">{escape(status_line(analysis))}</p>' if status_line(analysis) else "",
         "<h2>Verdicts</h2>",

@@ -55,7 +55,7 @@ def render_junit(analysis: Analysis) -> bytes:
     suites = ET.Element("testsuites", attrs)
     suite = ET.SubElement(suites, "testsuite", attrs)
     properties = ET.SubElement(suite, "properties")
-    ET.SubElement(properties, "property", {"name": "afsuite.verdict", "value": analysis.overall.upper()})
+    ET.SubElement(properties, "property", {"name": "afsuite.verdict", "value": fmt.verdict(analysis.overall)})
     ET.SubElement(properties, "property", {"name": "afsuite.exit_code", "value": str(analysis.exit_code)})
     _status_case(suite, analysis)
     for check in checks:

@@ -52,6 +52,10 @@ _dry_support: dict[str, bool] = {}  # API server -> honours dryRun=All
 _anonymous = itertools.count()
 
 
+class UnknownContext(Refused):
+    """The kubeconfig does not say which cluster this is (no such context, unreadable file)."""
+
+
 def reset() -> None:
     """Forget the blast-radius counts, the identity and dry-run checks and the plan (new experiment, tests)."""
     with _lock:
@@ -75,7 +79,7 @@ def _kubeconfig_docs(kubeconfig: str | None) -> list[dict[str, Any]]:
         try:
             docs.append(yaml.safe_load(Path(path).expanduser().read_text()) or {})
         except (OSError, yaml.YAMLError) as exc:
-            raise Refused(f"kubeconfig {path}: cannot read ({exc}); set KUBECONFIG") from None
+            raise UnknownContext(f"kubeconfig {path}: cannot read ({exc}); set KUBECONFIG") from None
     return docs
 
 
@@ -92,8 +96,8 @@ def kube_identity(context: str | None = None, kubeconfig: str | None = None) -> 
     ctx = next((c.get("context") or {} for d in docs for c in d.get("contexts") or [] if c.get("name") == name),
                None)
     if ctx is None:
-        raise Refused(f"kubeconfig context {name!r} not found; set KUBERNETES_CONTEXT (or `context:` in the target "
-                      "file) to one of the contexts in KUBECONFIG")
+        raise UnknownContext(f"kubeconfig context {name!r} not found; set KUBERNETES_CONTEXT (or `context:` in the "
+                             "target file) to one of the contexts in KUBECONFIG")
     cluster = ctx.get("cluster")
     server = next(((c.get("cluster") or {}).get("server") for d in docs for c in d.get("clusters") or []
                    if c.get("name") == cluster), None)
@@ -248,7 +252,10 @@ def admit(change: Change, *, server: str, api: Any, probe_dry_run: Callable[[], 
     try:
         with _lock:
             if server not in _checked:
-                _checked[server] = check_context(policy=policy)
+                try:
+                    _checked[server] = check_context(policy=policy)
+                except UnknownContext:  # a client built from another kubeconfig: its server is all we know
+                    _checked[server] = {"context": None, "cluster": None, "server": server}
         words = production_words(urlparse(server).hostname)
         if words and not policy.allow_production:
             raise Refused(f"refusing to change {server}: its host name looks like production (word(s) "

@@ -44,6 +44,16 @@ def install() -> None:
     cls._afsuite_guarded = True
 
 
+def uninstall() -> None:
+    """Undo `install` (tests: the guard must not outlive the test that installed it)."""
+    from kubernetes.client import rest
+
+    cls = rest.RESTClientObject
+    if getattr(cls, "_afsuite_guarded", False):
+        cls.__init__ = cls.__init__.__wrapped__
+        cls._afsuite_guarded = False
+
+
 def installed() -> bool:
     from kubernetes.client import rest
 

@@ -144,6 +144,7 @@ def test_a_run_directory_holding_a_load_run_is_refused_untouched(tmp_path):
         finally:
             second.stop()
     assert code not in (None, 0)
-    assert "already holds a load run" in second.log.read_text(errors="replace"), second.log.read_text(errors="replace")[-2000:]
+    out = second.log.read_text(errors="replace")
+    assert "already holds a load run" in out, out[-2000:]
     after = {p.relative_to(run): p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file()}
     assert after == before, "the second run changed the first run's directory"
