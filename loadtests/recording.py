@@ -245,8 +245,11 @@ def emit(environment: Any, record: StreamRecord) -> None:
     st = getattr(environment, "afsuite_run", None)
     if st is None:
         return
-    st.buffer.append(record.to_row())
+    row = record.to_row()
+    st.buffer.append(row)
     st.rows += 1
+    if st.role == "local":  # the key check sees every stream at once (a master sees its workers' batches)
+        _watch_auth(environment, st, [row])
     if st.ledger is not None:
         st.ledger.write(record.stream_id + "\n")
     if len(st.buffer) >= BATCH_ROWS:
@@ -269,9 +272,14 @@ def _receive(environment: Any, st: RunState, worker: str, seq: int, rows: list[d
     if st.accounting.receive(worker, seq, len(rows)) and st.streams is not None:
         st.streams.add(rows)
         st.errors += sum(row["outcome"] != "ok" for row in rows)
-        refused = st.auth.observe(rows)
-        if refused is not None:
-            gevent.spawn(_abort, environment, st, refused)
+        if st.role == "master":
+            _watch_auth(environment, st, rows)
+
+
+def _watch_auth(environment: Any, st: RunState, rows: list[dict[str, Any]]) -> None:
+    refused = st.auth.observe(rows)
+    if refused is not None:
+        gevent.spawn(_abort, environment, st, refused)
 
 
 def _abort(environment: Any, st: RunState, info: dict[str, Any]) -> None:
