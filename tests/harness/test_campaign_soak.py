@@ -53,7 +53,7 @@ def _afsuite(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_soak_refuses_a_bad_duration_before_anything_starts(tmp_path):
     result = _afsuite("soak", "--duration", "forever", "--run-dir", str(tmp_path / "run"), cwd=REPO)
-    assert result.returncode == 2
+    assert result.returncode == 5  # BAD INPUT
     assert "duration" in result.stderr
     assert not (tmp_path / "run").exists()
 
@@ -61,7 +61,7 @@ def test_soak_refuses_a_bad_duration_before_anything_starts(tmp_path):
 def test_soak_refuses_a_profile_without_a_soak_stage(tmp_path):
     result = _afsuite("soak", "--profile", "steady", "--duration", "5m", "--run-dir", str(tmp_path / "run"),
                       cwd=REPO)
-    assert result.returncode == 2
+    assert result.returncode == 5  # BAD INPUT
     assert "exactly one soak stage" in result.stderr
     assert not (tmp_path / "run").exists()
 

@@ -32,13 +32,13 @@ PROFILE = {"name": "sig-load", "model": "closed", "mix": {"native_chat": 1},
            "timeouts": {"connect": "5s", "stream": "20s", "drain": "3s"}}
 
 
-def wait_until(predicate, timeout: float, what: str):
+def wait_until(predicate, timeout: float, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.1)  # poll interval of a deadline-bounded wait
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -90,7 +90,8 @@ def test_a_signal_to_afsuite_load_leaves_nothing_running(tmp_path, sig):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     children = [e for e in _children(run) if e["role"] != "afsuite"]
-    wait_until(lambda: not any(_alive(e) for e in children), 30, "afsuite's children to be gone")
+    wait_until(lambda: not any(_alive(e) for e in children), 60,
+               lambda: f"afsuite's children to be gone: {[e['role'] for e in children if _alive(e)]} still run")
     if sig == "SIGTERM":
         assert code == 3, (tmp_path / "afsuite.log").read_text()[-3000:]
         out = (tmp_path / "afsuite.log").read_text()
