@@ -1,18 +1,21 @@
 """What the observer did not see, and what that means for the verdicts.
 
 Blind windows, per observed source (pods, nodes, hpa, pdb, endpoints, ...):
-- every failed sample the observer recorded (`cluster/gaps.parquet`: time, source, error) blinds that source
-  for one sampling interval either side of it;
+- every failed sample the observer recorded (`cluster/gaps.parquet`: time, source, error; an answer that came
+  seconds late is recorded there too) blinds that source for one sampling interval either side of it;
 - a stretch with no sample at all (the observer stalled or had stopped: consecutive samples more than
   `STALL_INTERVALS` intervals apart, or nothing from the last sample to the end of the run) blinds every source.
-An API outage is a window in which the observer could read neither pods nor nodes.
+An API outage is a window in which the observer could read neither pods nor nodes (both failed), or a stall that
+ended with a failed or late answer (the API server, not the observer, was stuck; a stall without either is only a
+blind window: its cause is unknown).
 
 Consequences (`apply`):
 - a check that needs a source (the pod/PDB/placement/readiness/HPA/survival/collateral checks) and whose judged
   window (its evidence window, else the whole run) meets a blind window of that source is INCOMPLETE, naming the
   window: it did not see what it judges, so it says neither PASS nor FAIL;
 - streams that failed inside an API outage are the cluster's, not the service's: they are set aside from the
-  error-rate SLOs (like the casualties of a hard fault, `outage_mask`) and counted by `cluster.coverage`;
+  error-rate SLOs (like the casualties of a hard fault, `outage_mask`) and counted by `cluster.coverage`; an SLO
+  check that still FAILS on streams in flight during the outage is INCOMPLETE (`apply_outages`);
 - `cluster.coverage` itself is INCOMPLETE when there was any blind window (naming each, the sources and the
   observer's error), and PASS when the observer saw the whole run.
 """
@@ -25,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
-from analysis.checks.kube import listed
+from analysis.checks.kube import finite, listed
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
 
@@ -95,9 +98,20 @@ def observe(cluster: ClusterData, start: float, end: float) -> Coverage:
     elif end > start:
         stalls.append((float(start), float(end)))
     cov.blind[ALL] = _merge(stalls)
-    nodes = cov.blind.get("nodes", [])
-    cov.outages = _merge([w for w in cov.blind.get("pods", []) if any(w[0] <= n[1] and w[1] >= n[0] for n in nodes)])
+    cov.outages = _outages(cov, gaps)
     return cov
+
+
+def _outages(cov: Coverage, gaps: pd.DataFrame | None) -> list[tuple[float, float]]:
+    """Windows in which neither pods nor nodes could be read: both failed (or answered far too late) there."""
+    nodes = cov.blind.get("nodes", [])
+    both = [w for w in cov.blind.get("pods", []) if any(w[0] <= n[1] and w[1] >= n[0] for n in nodes)]
+    if gaps is not None and len(gaps):  # a stall ended by a failed or late answer: the API did not answer
+        times = gaps["time"].to_numpy(np.float64)
+        for a, b in cov.blind.get(ALL, []):
+            if ((times >= a) & (times <= b + cov.interval)).any():
+                both.append((a, b))
+    return _merge(both)
 
 
 def outage_mask(cov: Coverage, streams: pd.DataFrame | None) -> np.ndarray | None:
@@ -137,6 +151,30 @@ def apply(results: list[CheckResult], cov: Coverage, origin: float, start: float
 
 
 NEEDED = tuple(sorted({s for needs in NEEDS.values() for s in needs}))
+
+
+SLO_KINDS = ("slo", "phase", "recovery")
+
+
+def apply_outages(results: list[CheckResult], cov: Coverage, origin: float) -> list[CheckResult]:
+    """An SLO check that FAILED on streams in flight during an API outage is INCOMPLETE: the service cannot be
+    judged on what a stopped cluster did to its streams (the streams over the threshold span the window of the
+    check's evidence, extended by the measured latency)."""
+    if not cov.outages:
+        return results
+    out = []
+    for check in results:
+        window = check.evidence.window_s
+        if check.kind in SLO_KINDS and check.verdict == "fail" and window:
+            reach = float(check.measured) if check.unit == "s" and finite(check.measured) else 0.0
+            span = (origin + window[0], origin + window[1] + reach)
+            met = [w for w in cov.outages if w[0] <= span[1] and w[1] >= span[0]]
+            if met:
+                check = check.incomplete(f"the cluster API did not answer during {_text(met, origin)} while the "
+                                         f"streams over the threshold were in flight: an outage of the cluster, "
+                                         f"not a verdict on the service (see {NAME})")
+        out.append(check)
+    return out
 
 
 def coverage_check(cov: Coverage, origin: float, failed_in_outage: int) -> CheckResult:

@@ -17,7 +17,7 @@ from analysis.checks import (
     rejudge_error_rates,
 )
 from analysis.checks.cluster_checks import evaluate_cluster, run_end
-from analysis.checks.coverage import observe, outage_mask
+from analysis.checks.coverage import apply_outages, observe, outage_mask
 from analysis.checks.dryrun import dry_run_checks
 from analysis.checks.goodput import good_mask, goodput
 from analysis.checks.hard_faults import Casualties, find_casualties
@@ -113,6 +113,8 @@ def analyse(run: RunData, window_s: float = WINDOW_S) -> Analysis:
     gate = [c for c in checks if c.kind == "validity" and c.verdict == "invalid"]
     reason = "; ".join(invalid_reason(c) for c in gate) or None
     checks = [*checks, *evaluate_cluster(run, cluster, slos, reason, casualties, coverage, in_outage)]
+    if coverage is not None:
+        checks = apply_outages(checks, coverage, run.origin)
     status = run_status(run.manifest)
     if status.state == "dry-run":
         checks = dry_run_checks(run.run_dir)

@@ -98,3 +98,26 @@ def test_a_gap_no_check_needs_is_reported_not_judged(tmp_path):
 def test_a_full_observer_passes_coverage(tmp_path):
     checks = _checks(build_report(write_chaos_run(tmp_path / "fine")))
     assert checks["cluster.coverage"].verdict == "pass"
+
+
+def _slow_streams_during(run, start, end, extra):
+    frame = pq.read_table(run / "streams.parquet").to_pandas()
+    inside = (frame["scheduled"] >= RUN_T0 + start) & (frame["scheduled"] <= RUN_T0 + end)
+    frame.loc[inside, ["last_token", "end"]] += extra
+    pq.write_table(pa.Table.from_pandas(frame, schema=pq.read_schema(run / "streams.parquet"),
+                                        preserve_index=False), run / "streams.parquet")
+
+
+def test_streams_slowed_by_an_api_outage_are_not_an_slo_failure_of_the_service(tmp_path):
+    """The frozen cluster held streams for 15 s: E2E p99 fails, but on streams in flight during the outage."""
+    control = write_chaos_run(tmp_path / "control")
+    _slow_streams_during(control, 28, 40, 15.0)
+    assert _checks(build_report(control))["slo.e2e_p99"].verdict == "fail"
+    run = write_chaos_run(tmp_path / "outage")
+    _slow_streams_during(run, 28, 40, 15.0)
+    _drop_samples(run, 30, 42)
+    _gaps(run, [41.0], sources=("deployments",), error="SlowAnswer: the API server took 11.0 s to answer")
+    checks = _checks(build_report(run))
+    assert checks["slo.e2e_p99"].verdict == "incomplete", checks["slo.e2e_p99"].evidence.sentence
+    assert "cluster API did not answer" in checks["slo.e2e_p99"].evidence.sentence
+    assert "cluster API did not answer" in checks["cluster.coverage"].evidence.sentence
