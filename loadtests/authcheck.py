@@ -9,9 +9,15 @@ stream that gets through (or fails any other way) ends the watch: only a key ref
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from loadtests import rundir
+
+log = logging.getLogger(__name__)
 
 FIRST_STREAMS = 5
 REFUSED = (401, 403)
@@ -45,3 +51,12 @@ class AuthWatch:
                                    "streams; check the key (AGENTFLOW_API_KEY, or the target's api_key_env / "
                                    "api_key_file)"}
         return None
+
+
+def stop_run(environment: Any, run_dir: Path | None, info: dict[str, Any]) -> None:
+    """The service refused the API key: record it, then stop the whole run now (Locust exits with EXIT_CODE)."""
+    log.error("%s; stopping the run", info["message"])
+    if run_dir is not None:
+        rundir.write_manifest(run_dir, load={**rundir.read_manifest(run_dir).get("load", {}), "aborted": info})
+    environment.process_exit_code = EXIT_CODE
+    environment.runner.quit()

@@ -23,7 +23,11 @@ stop its users the same way; the master waits (bounded) for every final count, t
 quit then ends the workers. Ctrl-C/SIGTERM on the master takes the same path from the ``quitting`` event.
 
 Audit: with ``AFSUITE_WORKER_LEDGER=<dir>`` each process also appends every stream_id it emits to
-``<dir>/<worker>.ids``, an independent record to check the accounting against.
+``<dir>/<worker>.ids``, an independent record to check the accounting against. A refused API key stops the run
+(:mod:`loadtests.authcheck`).
+
+Slightly over 400 lines: these are the callbacks of one protocol (Locust's events and the master/worker
+messages over one ``RunState``); split, each half would need the other's private state.
 """
 
 from __future__ import annotations
@@ -40,9 +44,8 @@ import gevent
 from gevent.event import Event
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
-from loadtests import rundir, sink
+from loadtests import authcheck, rundir, sink
 from loadtests.arrivals import DispatchStats
-from loadtests.authcheck import EXIT_CODE as AUTH_EXIT_CODE
 from loadtests.authcheck import AuthWatch
 from loadtests.loadgen import Sampler
 from loadtests.profiles import Profile, ProfileError, load_profile, parse_profile
@@ -279,17 +282,8 @@ def _receive(environment: Any, st: RunState, worker: str, seq: int, rows: list[d
 def _watch_auth(environment: Any, st: RunState, rows: list[dict[str, Any]]) -> None:
     refused = st.auth.observe(rows)
     if refused is not None:
-        gevent.spawn(_abort, environment, st, refused)
-
-
-def _abort(environment: Any, st: RunState, info: dict[str, Any]) -> None:
-    """The service refused the API key: stop the whole run now (see loadtests.authcheck)."""
-    st.aborted = info
-    log.error("%s; stopping the run", info["message"])
-    if st.run_dir is not None:
-        rundir.write_manifest(st.run_dir, load={**rundir.read_manifest(st.run_dir).get("load", {}), "aborted": info})
-    environment.process_exit_code = AUTH_EXIT_CODE
-    environment.runner.quit()
+        st.aborted = refused
+        gevent.spawn(authcheck.stop_run, environment, st.run_dir, refused)
 
 
 def _on_rows(environment: Any, msg: Any) -> None:
