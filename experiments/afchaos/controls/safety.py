@@ -61,6 +61,7 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     """Check the context and install the guard; interrupt the experiment (before anything ran) on a refusal."""
     safety.reset()
     _state.clear()
+    wire.install()  # first: even the rollbacks of a refused experiment pass the guard
     name = _experiment_name(context)
     try:
         current = policy(configuration)
@@ -71,7 +72,6 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
         plan.add(decision="refused", note="the experiment was refused before it started", server=str(exc))
         journal.record("safety", {"time": time.time(), "refused": str(exc), "experiment": name})
         raise InterruptExecution(str(exc)) from None
-    wire.install()
     _state.update(dry_run=current.dry_run, experiment=name)
     journal.record("safety", {"time": time.time(), "checked": ident, "dry_run": current.dry_run,
                               "experiment": name})
