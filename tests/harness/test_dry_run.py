@@ -195,3 +195,37 @@ def test_server_side_dry_run_is_used_when_supported(lc, tmp_path, service):
     assert snapshot(lc) == before, done.stdout[-3000:]
     entries = [e for e in plan_of(tmp_path / "node-drain" / "plan.json")["entries"] if e.get("method")]
     assert entries and all(e["sent"] == "dryRun=All" and e.get("server") for e in entries), entries
+
+
+def _relabel(lc: LocalCluster, instance_type: str) -> None:
+    for node in httpx.get(f"{lc.api_url}/api/v1/nodes", timeout=10).json()["items"]:
+        httpx.patch(f"{lc.api_url}/api/v1/nodes/{node['metadata']['name']}", timeout=10,
+                    content=json.dumps({"metadata": {"labels": {"node.kubernetes.io/instance-type": instance_type}}}),
+                    headers={"Content-Type": "application/merge-patch+json"}).raise_for_status()
+
+
+def test_a_blast_radius_cap_refuses_the_run_before_anything_starts(lc, tmp_path, service):
+    before = snapshot(lc)
+    run = tmp_path / "run"
+    done = afsuite("chaos", "node-drain", "--target", str(target_file(lc, tmp_path, service)), "--run-dir", str(run),
+                   AFSUITE_MAX_NODES="1")
+    assert done.returncode == 4, done.stdout[-2000:] + done.stderr[-2000:]  # REFUSED
+    assert "max_nodes=1" in done.stderr and "AFSUITE_MAX_NODES" in done.stderr
+    assert snapshot(lc) == before and service.connections == 0 and not run.exists()
+
+
+def test_nodes_outside_the_allowed_zones_refuse_a_campaign_before_its_load(lc, tmp_path, service):
+    """The local cluster's nodes are always allowed; relabelled as a cloud's nodes, only zone-b is allowed: the
+    campaign's node drain would touch zone-a and zone-c, so the campaign is refused before its load starts."""
+    target = target_file(lc, tmp_path, service)
+    target.write_text(yaml.safe_dump({**yaml.safe_load(target.read_text()), "allowed_zones": ["zone-b"]}))
+    _relabel(lc, "m6i.large")
+    try:
+        before = snapshot(lc)
+        done = afsuite("campaign", "pre-release", "--target", str(target), "--run-dir", str(tmp_path / "run"))
+        after = snapshot(lc)
+    finally:
+        _relabel(lc, "localcluster")
+    assert done.returncode == 4, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "outside the allowed set" in done.stderr and "zone zone-a" in done.stderr and "allowed_zones" in done.stderr
+    assert after == before and service.connections == 0 and not (tmp_path / "run").exists()
