@@ -154,6 +154,7 @@ def test_afsuite_chaos_with_the_dry_run_env_changes_nothing(lc, tmp_path, servic
     assert "DRY RUN" in (run / "report" / "junit.xml").read_text()
 
 
+@pytest.mark.slow
 def test_a_target_file_can_ask_for_a_dry_run_and_the_env_cannot_undo_it(lc, tmp_path, service):
     target = target_file(lc, tmp_path, service)
     data = yaml.safe_load(target.read_text())
@@ -214,6 +215,7 @@ def test_a_blast_radius_cap_refuses_the_run_before_anything_starts(lc, tmp_path,
     assert snapshot(lc) == before and service.connections == 0 and not run.exists()
 
 
+@pytest.mark.slow
 def test_nodes_outside_the_allowed_zones_refuse_a_campaign_before_its_load(lc, tmp_path, service):
     """The local cluster's nodes are always allowed; relabelled as a cloud's nodes, only zone-b is allowed: the
     campaign's node drain would touch zone-a and zone-c, so the campaign is refused before its load starts."""
