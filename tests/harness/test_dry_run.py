@@ -205,6 +205,7 @@ def _relabel(lc: LocalCluster, instance_type: str) -> None:
                     headers={"Content-Type": "application/merge-patch+json"}).raise_for_status()
 
 
+@pytest.mark.slow
 def test_a_blast_radius_cap_refuses_the_run_before_anything_starts(lc, tmp_path, service):
     before = snapshot(lc)
     run = tmp_path / "run"

@@ -75,7 +75,7 @@ def _rows(run: Path) -> int:
     return sum(pq.read_metadata(f).num_rows for f in files)
 
 
-@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("sig", ["SIGTERM", pytest.param("SIGKILL", marks=pytest.mark.slow)])
 def test_a_signal_to_afsuite_load_leaves_nothing_running(tmp_path, sig):
     proc, run = _start(tmp_path)
     try:

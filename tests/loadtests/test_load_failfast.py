@@ -113,7 +113,9 @@ def test_a_refused_api_key_stops_the_run_within_seconds(tmp_path):
     assert 0 < len(rows) < 500 and set(rows["status"]) <= {401, 403}
 
 
-@pytest.mark.parametrize("host", ["htp:/x", "http://", "http://127.0.0.1:99999", "http://127.0.0.1:0"])
+@pytest.mark.parametrize("host", ["htp:/x", "http://127.0.0.1:99999",
+                                  pytest.param("http://", marks=pytest.mark.slow),
+                                  pytest.param("http://127.0.0.1:0", marks=pytest.mark.slow)])
 def test_a_bad_host_is_one_line_before_any_user_starts(tmp_path, host):
     profile = write_profile(tmp_path, "h", [{"name": "s", "duration": "2s", "users": 1}])
     proc = _locust(tmp_path, host, profile, tmp_path / "run")
