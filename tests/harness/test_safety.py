@@ -22,11 +22,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
-def _clean(monkeypatch):
+def _clean(monkeypatch, tmp_path):
     for var in ("AFSUITE_ALLOW_PRODUCTION", "AFSUITE_ALLOWED_NODES", "AFSUITE_ALLOWED_ZONES", "AFSUITE_MAX_PODS",
                 "AFSUITE_MAX_NODES", "AFSUITE_DRY_RUN", "AFSUITE_CLUSTER_NAME", "CHAOSTOOLKIT_IN_POD",
-                "KUBERNETES_CONTEXT", "AFSUITE_RUN_DIR"):
+                "KUBERNETES_CONTEXT"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AFSUITE_RUN_DIR", str(tmp_path / "default-run"))  # plans and journals go there
     safety.reset()
     yield
     safety.reset()

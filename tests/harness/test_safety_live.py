@@ -28,15 +28,16 @@ def lc(tmp_path_factory):
 
 
 @pytest.fixture
-def kube_env(lc, monkeypatch):
+def kube_env(lc, monkeypatch, tmp_path):
     # The kubernetes client reads KUBECONFIG once, at import; chaosk8s then loads that default file. Setting
     # the env variable here is what a chaos process has from its start, so the client's default follows it.
     monkeypatch.setenv("KUBECONFIG", lc.kubeconfig)
     monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", lc.kubeconfig)
     monkeypatch.setenv("KUBERNETES_CONTEXT", lc.context)
     for var in ("AFSUITE_ALLOW_PRODUCTION", "AFSUITE_ALLOWED_NODES", "AFSUITE_ALLOWED_ZONES", "AFSUITE_DRY_RUN",
-                "AFSUITE_MAX_PODS", "AFSUITE_MAX_NODES", "AFSUITE_RUN_DIR"):
+                "AFSUITE_MAX_PODS", "AFSUITE_MAX_NODES"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AFSUITE_RUN_DIR", str(tmp_path / "run"))  # the plan of a dry run goes there
     safety.reset()
     api = Api()
     yield api
