@@ -178,6 +178,11 @@ def run_case(lc: LocalCluster, tmp_path: Path, phase: str, sig: str) -> float:
         assert took <= STOP_BOUND_S[phase], f"{sig} during {phase}: {took:.1f} s to stop (bound " \
             f"{STOP_BOUND_S[phase]} s)"
     left = [e for e in _pids(run) if _alive(e)] + [{"pid": p} for p in _naming(run)]
+    for entry in left:  # whatever the verdict, this test leaves nothing running
+        try:
+            os.kill(entry["pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     assert not left, f"processes of the run still running: {left}"
     assert not _cordoned(lc), f"nodes left cordoned: {_cordoned(lc)}"
     assert not list((run / "streams").glob("part-*.parquet")) if (run / "streams").is_dir() else True

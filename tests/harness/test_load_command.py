@@ -69,6 +69,12 @@ def _alive(entry: dict) -> bool:
         return False
 
 
+def _kill(entries: list[dict]) -> None:
+    for entry in entries:
+        if _alive(entry):
+            os.kill(entry["pid"], signal.SIGKILL)
+
+
 def _rows(run: Path) -> int:
     files = [*((run / "streams").glob("part-*.parquet") if (run / "streams").is_dir() else []),
              *([run / "streams.parquet"] if (run / "streams.parquet").exists() else [])]
@@ -90,8 +96,11 @@ def test_a_signal_to_afsuite_load_leaves_nothing_running(tmp_path, sig):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     children = [e for e in _children(run) if e["role"] != "afsuite"]
-    wait_until(lambda: not any(_alive(e) for e in children), 60,
-               lambda: f"afsuite's children to be gone: {[e['role'] for e in children if _alive(e)]} still run")
+    try:
+        wait_until(lambda: not any(_alive(e) for e in children), 60,
+                   lambda: f"afsuite's children to be gone: {[e['role'] for e in children if _alive(e)]} still run")
+    finally:  # whatever the verdict, this test leaves nothing running
+        _kill(children)
     if sig == "SIGTERM":
         assert code == 3, (tmp_path / "afsuite.log").read_text()[-3000:]
         out = (tmp_path / "afsuite.log").read_text()
