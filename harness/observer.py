@@ -3,7 +3,8 @@
 Read-only, with the permissions of a namespaced viewer plus `list nodes`. Each tick lists deployments,
 replicasets, the workload's pods, nodes, HPAs, PDBs, EndpointSlices and events of the namespace, and appends
 one row per object to a `PartWriter` per table (crash-safe part files, consolidated at stop). An API error
-does not stop it: the failed tick is recorded in `cluster/gaps.parquet` and sampling goes on. Memory is
+does not stop it: the failed tick is recorded in `cluster/gaps.parquet` and sampling goes on; so is an answer
+that took longer than SLOW_ANSWER_S (a frozen API server answers late, not never), stamped when it came. Memory is
 bounded: rows are flushed every few seconds and events are deduplicated by (uid, count) over a bounded set.
 Raw JSON is read (`_preload_content=False`) so the sample does not depend on the client's model classes.
 """
@@ -22,6 +23,7 @@ from harness.target import Target, kube_api_client
 from loadtests.sink import PartWriter, consolidate
 
 SEEN_EVENTS_MAX = 20_000
+SLOW_ANSWER_S = 3.0
 
 
 class Observer:
@@ -70,11 +72,16 @@ class Observer:
         }
         fetched: dict[str, list[dict[str, Any]]] = {}
         for name, (path, query) in sources.items():
+            asked = time.monotonic()
             try:
                 fetched[name] = self._items(path, **query)
             except Exception as exc:  # the observer survives any API failure and records it
                 self.errors += 1
-                self._writers["gaps"].add([rows.gap_row(now, name, exc)])
+                self._writers["gaps"].add([rows.gap_row(time.time(), name, exc)])
+                continue
+            took = time.monotonic() - asked
+            if took > SLOW_ANSWER_S:  # an answer this late says nothing about the seconds it took
+                self._writers["gaps"].add([rows.slow_row(time.time(), name, took)])
         zones = {n["metadata"]["name"]: rows.zone_of(n) for n in fetched.get("nodes", [])}
         for name, items in fetched.items():
             if name == "events":
