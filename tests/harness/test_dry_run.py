@@ -4,9 +4,10 @@ objects each action would have touched and why.
 Regressions of two table rows: `AFSUITE_DRY_RUN=true afsuite chaos node-drain` cordoned 3 nodes and evicted 3
 pods (verdict PASS), and `AFSUITE_DRY_RUN=true chaos run experiments/pod-kill.yaml` killed a pod. The service of
 the target is a counting TCP server (any stream, probe or load would reach it); the cluster is snapshotted
-(pod UIDs, node specs, labels and annotations, the Deployment) before and after. The local cluster refuses
-`dryRun=All` today, so every change must be "not sent"; `test_server_side_dry_run_is_used_when_supported` runs
-once the local cluster accepts dryRun=All and asserts the guard then uses it.
+(pod UIDs, node specs, labels and annotations, the Deployment) before and after. The local cluster accepts
+`dryRun=All` (upstream's server-side dry run), so every change must have been sent with it and answered by the
+server; the path where a server refuses dry run (nothing sent) is tested against a recording API server in
+test_wire_guard.py.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def changes(plan: dict, experiment: str | None = None) -> dict[str, set[str]]:
         if entry.get("method") and (experiment is None or entry.get("experiment") == experiment):
             out.setdefault(entry["object"]["kind"], set()).add(entry["object"]["name"])
             assert entry["decision"] == "planned", entry
-            assert entry["sent"].startswith("not sent"), entry  # the local cluster refuses dryRun=All today
+            assert entry["sent"] == "dryRun=All" and entry.get("server"), entry  # the local cluster dry-runs it
             assert entry["why"], entry
     return out
 
@@ -189,8 +190,7 @@ def _server_dry_run(lc: LocalCluster) -> bool:
 
 
 def test_server_side_dry_run_is_used_when_supported(lc, tmp_path, service):
-    if not _server_dry_run(lc):
-        pytest.skip("the local cluster does not accept dryRun=All yet: the guard sends nothing (tested above)")
+    assert _server_dry_run(lc), "the local cluster must accept dryRun=All (upstream's server-side dry run)"
     before = snapshot(lc)
     done = chaos_run(lc, tmp_path, "node-drain", service)
     assert snapshot(lc) == before, done.stdout[-3000:]
