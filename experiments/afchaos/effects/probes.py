@@ -58,9 +58,9 @@ def _records(since: float) -> dict[str, list[dict[str, Any]]]:
 
 def _save(effect: str, base: Snapshot, state: Progress | None, status: str, started: float, tail: float,
           complete_at: float | None, detail: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    record = {"record": "effect", "effect": effect, "status": status, "baseline_time": base.time,
-              "started": started, "time": time.time(), "complete_at": complete_at, "tail": tail, "detail": detail,
-              **(state.to_dict() if state is not None else {}), **(extra or {})}
+    record = {"record": "effect", "effect": effect, **(state.to_dict() if state is not None else {}),
+              "status": status, "baseline_time": base.time, "probe_started": started, "time": time.time(),
+              "complete_at": complete_at, "tail": tail, "detail": detail, **(extra or {})}
     journal.record("effects", record)
     return record
 
