@@ -2,7 +2,8 @@
 
 Exit codes: 0 every check passed or was skipped; 1 at least one check failed; 2 the run is INVALID (the load
 generator saturated, no streams, ...: its SLO verdicts cannot be trusted either way); 3 the report could not
-be built (the run directory or its profile is bad; the message names the file and field).
+be built (the run directory or its profile is bad; the message names the file and field); 4 the run is
+INCOMPLETE (no check failed, but a fault had no effect in the observed data: the run tested nothing).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Both runs are analysed afresh (nothing is written into BASELINE). Written to RUN/report/: compare.md and
 compare.json. Exit code: 0 no regression, 1 at least one regression, 3 bad input (names the file and field).
 
-  verdicts   every check of either run: baseline verdict -> run verdict; pass -> fail/invalid is a regression
+  verdicts   every check of either run: baseline verdict -> run verdict; pass -> fail/invalid/incomplete is a regression
   metrics    TTFT and E2E p50/p95/p99 (ok streams), error rate, goodput/s: baseline, run, delta, relative delta
   tests      latency: Mann-Whitney U (two-sided) on the per-stream samples of ok streams - scipy's when scipy is
              installed, else the same U statistic with a permutation p-value (2000 label shuffles, seeded; each
@@ -42,7 +42,7 @@ DEFAULT_TOLERANCES: dict[str, float] = {
     "error_rate": 0.005, "goodput": 0.10, "alpha": 0.05,
 }
 PERMUTATIONS, MAX_SAMPLES, MIN_SAMPLES = 2000, 5000, 8
-BAD = {"fail", "invalid"}
+BAD = {"fail", "invalid", "incomplete"}
 
 
 def read_tolerances(path: Path | None) -> dict[str, float]:

@@ -6,8 +6,8 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-Verdict = Literal["pass", "fail", "invalid", "skipped"]
-VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "invalid", "skipped")
+Verdict = Literal["pass", "fail", "invalid", "skipped", "incomplete"]
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "invalid", "skipped", "incomplete")
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,14 @@ def jsonable(value: Any) -> Any:
 
 
 def overall_verdict(results: list[CheckResult]) -> Verdict:
-    """invalid if any check is invalid, else fail if any failed, else pass (skipped checks do not count)."""
+    """invalid if any check is invalid, else fail if any failed, else incomplete if any is (a fault had no
+    effect: the run did not test what it meant to), else pass (skipped checks do not count)."""
     verdicts = {r.verdict for r in results}
-    if "invalid" in verdicts:
-        return "invalid"
-    if "fail" in verdicts:
-        return "fail"
+    order: tuple[Verdict, ...] = ("invalid", "fail", "incomplete")
+    for verdict in order:
+        if verdict in verdicts:
+            return verdict
     return "pass"
 
 
-EXIT_CODES: dict[Verdict, int] = {"pass": 0, "skipped": 0, "fail": 1, "invalid": 2}
+EXIT_CODES: dict[Verdict, int] = {"pass": 0, "skipped": 0, "fail": 1, "invalid": 2, "incomplete": 4}

@@ -27,6 +27,7 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertica
 th { background: #f3f3f3; }
 .verdict { font-weight: bold; }
 .PASS { color: #1a7f37; } .FAIL { color: #cf222e; } .INVALID { color: #9a6700; } .SKIPPED { color: #6e7781; }
+.INCOMPLETE { color: #8250df; }
 .overall { font-size: 1.3em; margin: 0.5em 0 1em; }
 img { max-width: 100%; border: 1px solid #ddd; }
 """

@@ -1,4 +1,4 @@
-"""junit.xml: one testcase per check; fail -> <failure>, invalid -> <error>, skipped -> <skipped>."""
+"""junit.xml: one testcase per check; fail -> <failure>, invalid and incomplete -> <error>, skipped -> <skipped>."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from analysis.report.model import Analysis
 def render_junit(analysis: Analysis) -> bytes:
     checks = analysis.checks
     name = str(analysis.run.manifest.get("name", analysis.run.run_dir.name))
-    counts = {v: sum(c.verdict == v for c in checks) for v in ("fail", "invalid", "skipped")}
+    counts = {v: sum(c.verdict == v for c in checks) for v in ("fail", "invalid", "skipped", "incomplete")}
     attrs = {
         "name": f"agentflow-report {name}",
         "tests": str(len(checks)),
         "failures": str(counts["fail"]),
-        "errors": str(counts["invalid"]),
+        "errors": str(counts["invalid"] + counts["incomplete"]),
         "skipped": str(counts["skipped"]),
     }
     suites = ET.Element("testsuites", attrs)
@@ -31,6 +31,8 @@ def render_junit(analysis: Analysis) -> bytes:
             ET.SubElement(case, "failure", {"message": message, "type": "SLOViolated"}).text = check.evidence.sentence
         elif check.verdict == "invalid":
             ET.SubElement(case, "error", {"message": message, "type": "InvalidRun"}).text = check.evidence.sentence
+        elif check.verdict == "incomplete":
+            ET.SubElement(case, "error", {"message": message, "type": "Incomplete"}).text = check.evidence.sentence
         elif check.verdict == "skipped":
             ET.SubElement(case, "skipped", {"message": check.evidence.sentence})
         out = ET.SubElement(case, "system-out")

@@ -37,7 +37,8 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
     run = redact({k: m.get(k) for k in RUN_FIELDS if k in m})
     run["profile"] = redact({k: v for k, v in analysis.run.profile.items() if k in ("name", "slos", "validity")})
     run["run_dir"] = analysis.run.run_dir.name
-    verdicts = {v: sum(c.verdict == v for c in analysis.checks) for v in ("pass", "fail", "invalid", "skipped")}
+    verdicts = {v: sum(c.verdict == v for c in analysis.checks) for v in ("pass", "fail", "invalid", "skipped",
+                                                                          "incomplete")}
     return jsonable(
         {
             "run": run,

@@ -29,7 +29,8 @@ FORMULAS: tuple[tuple[str, str], ...] = (
      "scheduled in, errors at their end time, events spread evenly over [first_token, last_token]"),
 )
 
-EXIT_CODE_TEXT = "exit code 0 = every check passed or was skipped, 1 = a check failed, 2 = the run is INVALID"
+EXIT_CODE_TEXT = ("exit code 0 = every check passed or was skipped, 1 = a check failed, 2 = the run is INVALID, "
+                  "4 = INCOMPLETE (a fault had no effect: nothing was tested)")
 LATENCY_NAMES = {"ttft": "TTFT", "itl": "ITL (pooled)", "tpot": "TPOT", "e2e": "E2E", "dispatch_lag": "Dispatch lag"}
 
 
