@@ -5,18 +5,28 @@ the fault starts at 10 s, the experiment's `effect` record is written at 50 s wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from cluster_runs import T0, cluster, pod_name, streams
 
 from analysis.cluster import CLUSTER_COLUMNS, ClusterData
 
-# experiment -> the effect its method waits for (tests/experiments/test_experiment_files.py checks the YAML)
-KINDS = {"pod-kill": "pods-replaced", "pod-kill-grace0": "pods-replaced", "rolling-restart": "all-pods-replaced",
-         "graceful-shutdown": "long-stream-pods-terminated", "node-drain": "nodes-drained",
-         "zone-outage": "zone-drained", "zone-outage-hard": "zone-failed", "hpa-scale": "hpa-load"}
+
+def _kinds() -> dict[str, str]:
+    """experiment -> the effect its method waits for, read from experiments/*.yaml."""
+    out = {}
+    for path in sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.yaml")):
+        for step in yaml.safe_load(path.read_text())["method"]:
+            if step["provider"].get("func") == "fault_took_effect":
+                out[path.stem] = step["provider"]["arguments"]["effect"]
+    return out
+
+
+KINDS = _kinds()
 NODES = {f"node-{z}{i}": f"zone-{z}" for z in "abc" for i in (1, 2)}
 BASE = {pod_name(i): (f"node-{z}1", f"zone-{z}") for i, z in zip(range(3), "abc", strict=True)}
 TAIL = 10.0
