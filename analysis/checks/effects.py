@@ -11,7 +11,8 @@ an `effect` record after it, see docs/run-directory.md); this module checks that
       (all-pods-replaced: spec.replicas) were seen Ready
   nodes-drained, zone-drained
       every targeted node (the drained nodes; every node of the zone) was seen cordoned, and its baseline pods
-      gone and replaced by Ready pods, unless the drain was refused by a PodDisruptionBudget (denials recorded)
+      gone and (nodes-drained only) replaced by Ready pods, unless the drain was refused by a PodDisruptionBudget
+      (denials recorded); a zone's replacements may rightly stay Pending (zone spread DoNotSchedule)
   zone-failed
       every node of the zone was seen NotReady (or cordoned) and every baseline pod there not Ready or gone
   hpa-load
@@ -173,21 +174,23 @@ class PodsAndNodes:
             if left:
                 return self._short(f"pod(s) {', '.join(left)} still present at the observer's last sample "
                                    f"({self.at(self.last)})")
-            needed = len(pods)
+            needed = 0 if self.kind == "zone-drained" else len(pods)
             if self.kind == "all-pods-replaced" and isinstance(self.replicas, int):
                 needed = min(needed, self.replicas)
             ready = self._replacements()
             if len(ready) < needed:
                 return self._short(f"{len(ready)} of {needed} replacement pod(s) seen Ready")
-            if pods:
-                gone_at = max(float(self.last_seen.get(p, self.t0)) for p in pods)
-                ready_at = float(ready.iloc[needed - 1])
-                times += [gone_at, ready_at]
-                names = ", ".join(listed(list(ready.index[:needed]), 6))
-                parts.append(f"pod(s) {', '.join(listed(pods, 6))} gone (last seen {self.at(gone_at)}), replaced by "
-                             f"{names} Ready by {self.at(ready_at)}")
-            else:
+            if not pods:
                 parts.append("no workload pod on them")
+            else:
+                gone_at = max(float(self.last_seen.get(p, self.t0)) for p in pods)
+                times.append(gone_at)
+                parts.append(f"pod(s) {', '.join(listed(pods, 6))} gone (last seen {self.at(gone_at)})")
+            if pods and needed:
+                ready_at = float(ready.iloc[needed - 1])
+                times.append(ready_at)
+                parts.append(f"replaced by {', '.join(listed(list(ready.index[:needed]), 6))} Ready by "
+                             f"{self.at(ready_at)}")
         return self._covered(max(times), parts, listed([*nodes, *pods]))
 
     def _zone_pods_down(self, pods: list[str]) -> float | None:

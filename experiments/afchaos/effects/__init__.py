@@ -10,7 +10,8 @@ effect to be complete and observes a tail (`probes.fault_took_effect`). Effects 
 - `long-stream-pods-terminated`: the pods `terminate_pods_serving_long_streams` deleted gone and replaced.
 - `nodes-drained`: every node of this experiment's drains cordoned and its pods gone and replaced; or the drain
   was refused by a PodDisruptionBudget (nodes cordoned, evictions denied: that is the finding, not a no-op).
-- `zone-drained`: as `nodes-drained`, for every node of `zone`.
+- `zone-drained`: every node of `zone` cordoned and its pods gone (or the drain refused by a PDB). Replacements
+  are not awaited: with a zone topology spread `DoNotSchedule` they rightly stay Pending while the zone is out.
 - `zone-failed`: every node of `zone` NotReady (or cordoned, the real-cluster approximation) and every workload
   pod there no longer Ready (or gone). Replacements are not awaited: they come only after the taint-eviction
   delay (300 s by default).

@@ -111,7 +111,7 @@ def fault_took_effect(effect: str, zone: str | None = None, tail: float = 10.0, 
         return _save(effect, base, None, "recorded", started, 0.0, None,
                      f"replicas {base.replicas} before, {peak} at the peak the HPA probes saw", {"peak": peak})
     if safety.dry_run(safety.SafetyPolicy.from_env(configuration)):
-        _save(effect, base, None, "dry-run", started, tail, None, "dry run: the fault changed nothing")
+        _save(effect, base, None, "dry-run", started, tail, None, "dry run: the fault changed nothing", {"zone": zone})
         return {"effect": effect, "dry_run": True}
     api = Api(secrets)
     ns = namespace(configuration, ns)
@@ -127,7 +127,8 @@ def fault_took_effect(effect: str, zone: str | None = None, tail: float = 10.0, 
         detail = f"the fault's effect did not complete within {timeout:.0f} s: {state.waiting_for}"
     else:
         detail = _summary(state) + (f"; not Ready during the tail: {', '.join(lost)}" if lost else "")
-    record = _save(effect, base, state, status, started, tail, complete_at, detail, {"lost_in_tail": lost})
+    record = _save(effect, base, state, status, started, tail, complete_at, detail,
+                   {"lost_in_tail": lost, "zone": zone})
     if status != "complete":
         raise ActivityFailed(detail)
     logger.info("%s", detail)

@@ -133,8 +133,8 @@ def progress(effect: str, base: Snapshot, now: Snapshot, records: Mapping[str, S
     out.needed = len(pods)
     if effect == "all-pods-replaced" and base.replicas is not None:
         out.needed = min(len(pods), base.replicas)
-    if effect == "zone-failed":
-        out.needed = 0
+    if effect in ("zone-drained", "zone-failed"):
+        out.needed = 0  # replacements may rightly stay Pending while the zone is out (zone spread DoNotSchedule)
     out.started = bool(out.changed_pods or out.affected_nodes)
     out.waiting_for = _waiting_for(effect, out, now)
     out.complete = out.started and not out.waiting_for
