@@ -79,13 +79,15 @@ def judge_effect(cluster: ClusterData, start: float, end: float, origin: float) 
             "cluster/pods.parquet", "cluster/nodes.parquet"))
     if kind not in POD_EFFECTS + NODE_EFFECTS:
         return Effect("unrecorded", f"the fault had no effect that the run can show: unknown effect {kind!r}")
-    return PodsAndNodes(cluster, base, effect, origin).judge()
+    return PodsAndNodes(cluster, base, effect, origin, end).judge()
 
 
 class PodsAndNodes:
-    """The pod and node effects, judged on the observer's samples after the baseline."""
+    """The pod and node effects, judged on the observer's samples from the baseline to the experiment's end (a
+    campaign's later experiments must not count); the coverage check looks at the whole observation."""
 
-    def __init__(self, cluster: ClusterData, base: dict[str, Any], effect: dict[str, Any], origin: float) -> None:
+    def __init__(self, cluster: ClusterData, base: dict[str, Any], effect: dict[str, Any], origin: float,
+                 end: float) -> None:
         self.cluster, self.effect, self.origin = cluster, effect, origin
         self.kind = str(effect["effect"])
         self.t0 = float(base["time"])
@@ -93,16 +95,19 @@ class PodsAndNodes:
         self.replicas = base.get("replicas")
         pods = cluster.frame("pods")
         assert pods is not None
-        self.pods = pods[pods["time"] > self.t0]
-        times = [f["time"].max() for f in (pods, cluster.frame("nodes")) if f is not None and len(f)]
-        self.last = float(max(times)) if times else self.t0
+        frames = [f for f in (pods, cluster.frame("nodes")) if f is not None and len(f)]
+        self.last = float(max(f["time"].max() for f in frames)) if frames else self.t0  # the observer's end
+        self.until = min(end + SLACK_S, self.last)
+        self.pods = pods[(pods["time"] > self.t0) & (pods["time"] <= self.until)]
+        inside = [f.loc[f["time"] <= self.until, "time"].max() for f in frames]
+        self.seen_until = float(max(inside)) if inside else self.t0  # the last sample inside the experiment
         self.last_seen = self.pods.groupby("pod")["time"].max() if len(self.pods) else pd.Series(dtype=float)
 
     def at(self, t: float) -> str:
         return fmt.offset(t - self.origin)
 
     def _gone(self, pod: str) -> bool:
-        return pod not in self.last_seen.index or float(self.last_seen[pod]) < self.last
+        return pod not in self.last_seen.index or float(self.last_seen[pod]) < self.seen_until
 
     def _touched(self, pod: str) -> bool:
         rows = self.pods[self.pods["pod"] == pod]
@@ -127,7 +132,7 @@ class PodsAndNodes:
         """node -> first sample after the baseline at which the fault's mark was on it."""
         frame = self.cluster.frame("nodes")
         assert frame is not None
-        later = frame[(frame["time"] > self.t0) & frame["node"].isin(nodes)]
+        later = frame[(frame["time"] > self.t0) & (frame["time"] <= self.until) & frame["node"].isin(nodes)]
         hit = later["unschedulable"].fillna(False).astype(bool)
         if self.kind == "zone-failed":
             hit |= later["ready"].astype(object).ne("True")
@@ -172,8 +177,8 @@ class PodsAndNodes:
         else:
             left = [p for p in pods if not self._gone(p)]
             if left:
-                return self._short(f"pod(s) {', '.join(left)} still present at the observer's last sample "
-                                   f"({self.at(self.last)})")
+                return self._short(f"pod(s) {', '.join(left)} still present at the experiment's last sample "
+                                   f"({self.at(self.seen_until)})")
             needed = 0 if self.kind == "zone-drained" else len(pods)
             if self.kind == "all-pods-replaced" and isinstance(self.replicas, int):
                 needed = min(needed, self.replicas)

@@ -118,3 +118,13 @@ def test_incomplete_is_the_overall_verdict_unless_something_failed_or_is_invalid
     assert overall_verdict([made("incomplete"), made("fail")]) == "fail"
     assert overall_verdict([made("incomplete"), made("invalid")]) == "invalid"
     assert EXIT_CODES["incomplete"] == 4 and len(set(EXIT_CODES.values())) == 4  # pass and skipped share 0
+
+
+def test_a_later_experiment_of_the_campaign_does_not_count():
+    """The observer goes on after the experiment (a campaign): a pod another experiment kills at 58 s (after this
+    journal's end at 55 s) is not one of this fault's targets."""
+    tl = happened("pod-kill")
+    tl.pods[pod_name(0)].terminating_from, tl.pods[pod_name(0)].last = 58, 60
+    result = check("pod-kill", run_data("pod-kill", tl, observer_end=70, load_end=70))
+    assert result.verdict == "pass", result.evidence.sentence
+    assert pod_name(1) in result.evidence.sentence and pod_name(0) not in result.evidence.sentence
