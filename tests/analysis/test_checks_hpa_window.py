@@ -42,3 +42,23 @@ def test_a_scale_down_inside_that_window_still_fails():
 def test_without_cpu_columns_the_window_runs_from_the_drop():
     check = judge(down_at=610, with_cpu=False)
     assert check.verdict == "fail" and check.measured == pytest.approx(210.0)
+
+
+def reaction_of(desired, cpu):
+    frame = hpa(SAMPLES, desired, DOWN_300)
+    frame["cpu_target"], frame["cpu_utilization"] = 70.0, [cpu(t) for t in SAMPLES]
+    data = cluster(hpa=frame, deployments=deployments(SAMPLES, spec=desired, ready=desired))
+    results = evaluate_hpa(data, stages((0, 10), (100, 50), (400, 10)), ClusterConfig(), T0)
+    return next(r for r in results if r.name == "hpa.scale_up_reaction")
+
+
+def test_a_scale_up_the_hpa_made_is_judged_even_when_cpu_was_high_at_only_one_sync():
+    """Regression (3x matrix, good hpa-scale): CPU 81 % of a 70 % target at one sync, the HPA scaled 3 -> 4, and the
+    reaction was skipped as 'no scale-up due' once the loader kept the CPU columns."""
+    def cpu(t):
+        return 81.0 if t == 125 else 50.0
+
+    judged = reaction_of(lambda t: 3 if t < 130 else 4, cpu)
+    assert judged.verdict == "pass" and judged.measured == pytest.approx(30.0)
+    idle = reaction_of(3, cpu)  # the HPA did not move: not due, as before
+    assert idle.verdict == "skipped" and "no scale-up due" in idle.evidence.sentence
