@@ -190,13 +190,14 @@ def reaction(names: tuple[str, str], s: pd.DataFrame, cluster: ClusterData, step
     ready = _ready_series(cluster, hpa)
     react, to_ready, lines, bad = [], [], [], []
     for start, prev, new, _ in steps:
-        idle = _not_due(s, start, bound, ready=ready, sync_period=config.hpa_sync_period_s)
-        if idle is not None:
-            lines.append(f"step at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): no scale-up due ({idle})")
-            continue
         before = asof(np.array([start]), t, d)[0]
         if not np.isfinite(before):
             before = d[0]
+        idle = _not_due(s, start, bound, ready=ready, sync_period=config.hpa_sync_period_s)
+        rose = bool(((t > start) & (t <= start + bound) & (d > before)).any())  # then the HPA itself found it due
+        if idle is not None and not rose:
+            lines.append(f"step at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): no scale-up due ({idle})")
+            continue
         if before >= float(s["max_replicas"].iloc[-1]):
             lines.append(f"step at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): already at max")
             continue
