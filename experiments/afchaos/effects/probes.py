@@ -65,14 +65,25 @@ def _save(effect: str, base: Snapshot, state: Progress | None, status: str, star
     return record
 
 
+def _look(api: Api, ns: str, selector: str) -> Snapshot | None:
+    """A snapshot, or None when the API failed this once (the wait goes on; its deadline bounds it)."""
+    try:
+        return snapshot(api, ns, selector, None)
+    except Exception as exc:  # an API hiccup must not lose the effect record; the next poll tries again
+        logger.warning("effect probe: reading the cluster failed (%s: %s); retrying", type(exc).__name__, exc)
+        return None
+
+
 def _wait(effect: str, base: Snapshot, api: Api, ns: str, selector: str, zone: str | None, settle: float,
           timeout: float, interval: float) -> tuple[Progress, str]:
     """Poll until the effect is complete ("complete"), nothing changed within `settle` s ("none"), or `timeout`
     s passed ("timeout")."""
     started = time.monotonic()
+    state = progress(effect, base, base, {}, zone)
     while True:
-        now = snapshot(api, ns, selector, None)
-        state = progress(effect, base, now, _records(base.time), zone)
+        now = _look(api, ns, selector)
+        if now is not None:
+            state = progress(effect, base, now, _records(base.time), zone)
         elapsed = time.monotonic() - started
         if state.complete:
             return state, "complete"
@@ -89,8 +100,9 @@ def _observe_tail(api: Api, ns: str, selector: str, replacements: list[str], tai
     lost: set[str] = set()
     end = time.monotonic() + tail
     while time.monotonic() < end:
-        now = snapshot(api, ns, selector, None)
-        lost |= {p for p in replacements if p not in now.pods or not now.pods[p]["ready"]}
+        now = _look(api, ns, selector)
+        if now is not None:
+            lost |= {p for p in replacements if p not in now.pods or not now.pods[p]["ready"]}
         time.sleep(max(0.0, min(interval, end - time.monotonic())))
     return sorted(lost)
 
