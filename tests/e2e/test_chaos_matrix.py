@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,26 @@ BAD = [
 ]
 
 
+def wait_until_serving(lc: LocalCluster, streams: int = 6, timeout: float = 90.0) -> None:
+    """The local cluster returns once its pods are Ready, and a known-bad workload (ready-on-health) is Ready
+    while still warming up: wait (bounded) until `streams` streams in a row through the service, each on a new
+    connection, end with [DONE], so the experiment starts on a steady workload (its steady state would fail)."""
+    import httpx
+
+    body = {"model": "m", "max_tokens": 4, "messages": [{"role": "user", "content": "warm?"}]}
+    deadline, in_a_row = time.monotonic() + timeout, 0
+    while in_a_row < streams:
+        assert time.monotonic() < deadline, f"the service did not serve {streams} streams in a row in {timeout:g} s"
+        with httpx.Client(timeout=10) as client:
+            resp = client.post(f"{lc.service_url}/api/v1/chat/completions/stream", json=body,
+                               headers={"X-API-Key": lc.api_key})
+        in_a_row = in_a_row + 1 if resp.status_code == 200 and "[DONE]" in resp.text else 0
+        if not in_a_row:
+            time.sleep(0.5)  # poll interval of a deadline-bounded wait
+
+
 def run_chaos(lc: LocalCluster, run_dir: Path, name: str) -> subprocess.CompletedProcess[str]:
+    wait_until_serving(lc)
     return subprocess.run([sys.executable, "-m", "harness", "chaos", name, "--state-dir", str(lc.state_dir),
                            "--run-dir", str(run_dir)], capture_output=True, text=True, timeout=800)
 
