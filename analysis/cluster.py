@@ -34,10 +34,12 @@ CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("time", "type", "reason", "message", "kind", "object"),
     "gaps": ("time", "source", "error"),
 }
+# columns read when the file has them (older runs lack them)
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"pods": ("uid",), "hpa": ("cpu_utilization", "cpu_target")}
 MARK_COLUMNS = ("experiment", "activity", "kind", "start", "end", "status")
 MARK_OPTIONAL = ("hard",)  # a hard fault (grace-0 kill, failed machines): analysis/checks/hard_faults.py
 STREAM_COLUMNS = ("stream_id", "pod", "scheduled", "sent", "headers", "first_token", "end", "outcome", "error")
-JSONL_FILES = ("drains", "terminations", "long_streams", "floor")
+JSONL_FILES = ("drains", "terminations", "long_streams", "floor", "effects", "canary")
 MAX_NAMED_STREAMS = 2_000_000
 
 
@@ -171,7 +173,7 @@ def load_cluster(run_dir: Path | str, with_streams: bool = True,
     frames: dict[str, pd.DataFrame | None] = {}
     for name, columns in CLUSTER_COLUMNS.items():
         relative = f"cluster/{name}.parquet"
-        frames[name] = _read(run_dir, relative, columns)
+        frames[name] = _read(run_dir, relative, columns, OPTIONAL_COLUMNS.get(name, ()))
         if frames[name] is None:
             skipped[relative] = f"{relative} not found in the run directory"
     marks = _marks(run_dir)

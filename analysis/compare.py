@@ -5,7 +5,7 @@ compare.json. Exit code: 0 no regression, 1 at least one regression, 5 bad input
 runs that are not comparable. Comparable means the same profile, target, experiments and a duration within 20 %:
 otherwise the command refuses, naming every difference, unless `--force` (then compare.md opens with a warning).
 
-  verdicts   every check of either run: baseline verdict -> run verdict; pass -> fail/invalid is a regression
+  verdicts   every check of either run: baseline verdict -> run verdict; pass -> fail/invalid/incomplete is a regression
   metrics    TTFT and E2E p50/p95/p99 (ok streams), error rate, goodput/s: baseline, run, delta, relative delta
   tests      latency: Mann-Whitney U (two-sided) on the per-stream samples of ok streams - scipy's when scipy is
              installed, else the same U statistic with a permutation p-value (2000 label shuffles, seeded; each
@@ -49,7 +49,9 @@ DURATION_TOLERANCE = 0.2  # runs whose lengths differ more than this (relative) 
 
 class NotComparable(RunDirError):
     """The two runs do not measure the same thing (profile, target, experiments or duration differ)."""
-BAD = {"fail", "invalid"}
+
+
+BAD = {"fail", "invalid", "incomplete"}
 
 
 def read_tolerances(path: Path | None) -> dict[str, float]:

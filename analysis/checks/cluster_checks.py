@@ -15,6 +15,7 @@ from analysis.checks.experiments import evaluate_experiments
 from analysis.checks.hard_faults import Casualties, evaluate_collateral
 from analysis.checks.hpa import evaluate_hpa
 from analysis.checks.kube import parse_cluster_config
+from analysis.checks.new_connections import evaluate_new_connections
 from analysis.checks.pdb import evaluate_pdb
 from analysis.checks.phases import evaluate_phases
 from analysis.checks.placement import evaluate_placement
@@ -58,6 +59,7 @@ def evaluate_cluster(run: RunData, cluster: ClusterData, slos: SloConfig,
         *evaluate_collateral(cluster, casualties, origin),
         *evaluate_survival(cluster, origin),
         *evaluate_readiness(cluster, config, origin),
+        *evaluate_new_connections(cluster, origin),
     ]
     extra: list[CheckResult] = []
     if coverage is not None:

@@ -190,13 +190,14 @@ def reaction(names: tuple[str, str], s: pd.DataFrame, cluster: ClusterData, step
     ready = _ready_series(cluster, hpa)
     react, to_ready, lines, bad = [], [], [], []
     for start, prev, new, _ in steps:
-        idle = _not_due(s, start, bound, ready=ready, sync_period=config.hpa_sync_period_s)
-        if idle is not None:
-            lines.append(f"step at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): no scale-up due ({idle})")
-            continue
         before = asof(np.array([start]), t, d)[0]
         if not np.isfinite(before):
             before = d[0]
+        idle = _not_due(s, start, bound, ready=ready, sync_period=config.hpa_sync_period_s)
+        rose = bool(((t > start) & (t <= start + bound) & (d > before)).any())  # then the HPA itself found it due
+        if idle is not None and not rose:
+            lines.append(f"step at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): no scale-up due ({idle})")
+            continue
         if before >= float(s["max_replicas"].iloc[-1]):
             lines.append(f"step at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): already at max")
             continue
@@ -238,7 +239,31 @@ def reaction(names: tuple[str, str], s: pd.DataFrame, cluster: ClusterData, step
     return results
 
 
+def _last_wanted(s: pd.DataFrame, replicas: float, until: float, sync: float) -> float | None:
+    """When the HPA last computed a CPU recommendation (upstream's ceil(current x utilization / target), the
+    current count within the 0.1 tolerance) that still asked for `replicas` or more, before `until`: the first
+    sample of the last such status, at most one sync period `sync` earlier. None without CPU columns or such a
+    sample. A lower bound: other metrics (memory) may have asked for more."""
+    if "cpu_utilization" not in s.columns or "cpu_target" not in s.columns:
+        return None
+    rows = s[(s["time"] < until) & s["cpu_utilization"].notna() & (s["cpu_target"] > 0)]
+    current = rows["current_replicas"].to_numpy(np.float64)
+    ratio = rows["cpu_utilization"].to_numpy(np.float64) / rows["cpu_target"].to_numpy(np.float64)
+    recommended = np.where(np.abs(ratio - 1.0) <= 0.1, current, np.ceil(current * ratio))
+    hits = np.flatnonzero(recommended >= replicas)
+    if not len(hits):
+        return None
+    last, times = int(hits[-1]), rows["time"].to_numpy(np.float64)
+    i = last
+    while i > 0 and ratio[i - 1] == ratio[i] and current[i - 1] == current[i] and times[last] - times[i - 1] <= sync:
+        i -= 1  # the same HPA status seen again: it was computed when first seen
+    return float(times[i])
+
+
 def scale_down(name: str, s: pd.DataFrame, drops: list, config: ClusterConfig, origin: float) -> CheckResult:
+    """The window runs from the load drop, or from the last moment the HPA's CPU recommendation still asked for
+    the replicas it then removed when that came earlier (the load fell short of the target before the drop:
+    upstream's window counts from the last high recommendation, not from the load)."""
     _, down_rule = behavior(s["behavior"].iloc[-1])
     stabilization = float(down_rule.get("stabilizationWindowSeconds") or 0)
     earliest = max(0.0, stabilization - config.hpa_sync_period_s)
@@ -250,10 +275,14 @@ def scale_down(name: str, s: pd.DataFrame, drops: list, config: ClusterConfig, o
         if not len(later):
             lines.append(f"drop at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): no scale-down observed")
             continue
-        after = t[later[0]] - start
+        wanted = _last_wanted(s, before if np.isfinite(before) else d[0], start, config.hpa_sync_period_s)
+        anchor = start if wanted is None or wanted >= start else wanted
+        after = t[later[0]] - anchor
         firsts.append(after)
-        lines.append(f"drop at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): first scale-down after "
-                     f"{fmt.seconds(after)}")
+        since = "" if anchor == start else (f" after the HPA's CPU recommendation last asked for {before:g} "
+                                            f"replicas at {fmt.offset(anchor - origin)}")
+        lines.append(f"drop at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): first scale-down "
+                     f"{fmt.seconds(t[later[0]] - start)} after it, {fmt.seconds(after)}{since or ' after the drop'}")
         if after < earliest:
             early.append(start)
     measured = min(firsts) if firsts else None
