@@ -1,8 +1,9 @@
 """Command-line entry: `report_command(run_dir)` (registered by the harness) and `python -m analysis report`.
 
-Exit codes: 0 every check passed or was skipped; 1 at least one check failed; 2 the run is INVALID (the load
-generator saturated, no streams, ...: its SLO verdicts cannot be trusted either way); 3 the report could not
-be built (the run directory or its profile is bad; the message names the file and field).
+Exit codes (analysis/exitcodes.py): 0 PASS or DRY RUN; 1 a check failed; 2 the run is INVALID (the load
+generator saturated, no streams, ...: its SLO verdicts cannot be trusted either way); 3 the run was INTERRUPTED
+or a check was INCOMPLETE; 4 the run was REFUSED by a safety setting; 5 the report could not be built (the run
+directory or its profile is bad; the message names the file and field).
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from analysis import fmt
+from analysis import exitcodes, fmt
 from analysis.report import build_report
 from analysis.report.markdown import table
 from analysis.report.tables import VERDICT_HEADER
 from analysis.rundir import RunDirError
 
-EXIT_BAD_INPUT = 3
+EXIT_BAD_INPUT = exitcodes.BAD_INPUT
 TABLE_COLUMNS = VERDICT_HEADER[:4]
 
 
@@ -34,5 +35,7 @@ def report_command(run_dir: Path) -> int:
     print(f"report: {outcome.report_md}")
     print(f"        {outcome.report_html}")
     print("\n".join(table(TABLE_COLUMNS, rows)))
-    print(f"overall verdict: {outcome.overall.upper()} (exit code {outcome.exit_code})")
+    if outcome.status_line:
+        print(f"{fmt.verdict(outcome.overall)}: {outcome.status_line}")
+    print(f"overall verdict: {fmt.verdict(outcome.overall)} (exit code {outcome.exit_code})")
     return outcome.exit_code

@@ -1,9 +1,11 @@
 """`compare RUN BASELINE`: what changed between two runs, and did RUN regress?
 
 Both runs are analysed afresh (nothing is written into BASELINE). Written to RUN/report/: compare.md and
-compare.json. Exit code: 0 no regression, 1 at least one regression, 3 bad input (names the file and field).
+compare.json. Exit code: 0 no regression, 1 at least one regression, 5 bad input (names the file and field) or
+runs that are not comparable. Comparable means the same profile, target, experiments and a duration within 20 %:
+otherwise the command refuses, naming every difference, unless `--force` (then compare.md opens with a warning).
 
-  verdicts   every check of either run: baseline verdict -> run verdict; pass -> fail/invalid is a regression
+  verdicts   every check of either run: baseline verdict -> run verdict; pass -> fail/invalid/incomplete is a regression
   metrics    TTFT and E2E p50/p95/p99 (ok streams), error rate, goodput/s: baseline, run, delta, relative delta
   tests      latency: Mann-Whitney U (two-sided) on the per-stream samples of ok streams - scipy's when scipy is
              installed, else the same U statistic with a permutation p-value (2000 label shuffles, seeded; each
@@ -35,14 +37,21 @@ from analysis.report.model import Analysis, analyse, error_rate
 from analysis.rundir import RunDirError, load_for_report
 from analysis.schema import REPORT_DIR
 
-EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 3
+EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 5
 LATENCY = ("ttft", "e2e")
 DEFAULT_TOLERANCES: dict[str, float] = {
     **{f"{m}_{p}": 0.10 for m in LATENCY for p in ("p50", "p95", "p99")},
     "error_rate": 0.005, "goodput": 0.10, "alpha": 0.05,
 }
 PERMUTATIONS, MAX_SAMPLES, MIN_SAMPLES = 2000, 5000, 8
-BAD = {"fail", "invalid"}
+DURATION_TOLERANCE = 0.2  # runs whose lengths differ more than this (relative) are not comparable
+
+
+class NotComparable(RunDirError):
+    """The two runs do not measure the same thing (profile, target, experiments or duration differ)."""
+
+
+BAD = {"fail", "invalid", "incomplete"}
 
 
 def read_tolerances(path: Path | None) -> dict[str, float]:
@@ -167,14 +176,54 @@ def verdict_rows(run: Analysis, base: Analysis) -> list[dict[str, Any]]:
     return rows
 
 
-def compare(run_dir: Path, baseline_dir: Path, tolerances: dict[str, float]) -> dict[str, Any]:
-    run, base = analyse(load_for_report(run_dir)), analyse(load_for_report(baseline_dir))
+def _duration(manifest: dict[str, Any]) -> float | None:
+    start, end = manifest.get("started"), manifest.get("ended")
+    ok = isinstance(start, int | float) and isinstance(end, int | float)
+    return float(end - start) if ok else None
+
+
+def _target_of(manifest: dict[str, Any]) -> str:
+    target = manifest.get("target") if isinstance(manifest.get("target"), dict) else {}
+    parts = [str(target.get(k)) for k in ("name", "context", "service_url", "host") if target.get(k)]
+    return " ".join(parts) or "unknown"
+
+
+def comparability(run: dict[str, Any], base: dict[str, Any]) -> list[str]:
+    """What differs between two runs' manifests such that their numbers do not measure the same thing."""
+    out = []
+    profiles = [str((m.get("profile") or {}).get("name", "?")) for m in (run, base)]
+    if profiles[0] != profiles[1]:
+        out.append(f"profile: run {profiles[0]}, baseline {profiles[1]}")
+    targets = [_target_of(m) for m in (run, base)]
+    if targets[0] != targets[1]:
+        out.append(f"target: run {targets[0]}, baseline {targets[1]}")
+    experiments = [list(m.get("experiments") or []) for m in (run, base)]
+    if experiments[0] != experiments[1]:
+        out.append(f"experiments: run {experiments[0] or 'none'}, baseline {experiments[1] or 'none'}")
+    durations = [_duration(m) for m in (run, base)]
+    if None not in durations and max(durations) > 0 and \
+            abs(durations[0] - durations[1]) / max(durations) > DURATION_TOLERANCE:  # type: ignore[operator]
+        out.append(f"duration: run {durations[0]:.0f} s, baseline {durations[1]:.0f} s (more than "
+                   f"{DURATION_TOLERANCE:.0%} apart)")
+    return out
+
+
+def compare(run_dir: Path, baseline_dir: Path, tolerances: dict[str, float], force: bool = False) -> dict[str, Any]:
+    """The comparison; raises NotComparable when the runs differ in profile, target, experiments or duration
+    (unless `force`, which compares anyway and records why they are not comparable)."""
+    run_data, base_data = load_for_report(run_dir), load_for_report(baseline_dir)
+    differences = comparability(run_data.manifest, base_data.manifest)
+    if differences and not force:
+        raise NotComparable(f"{run_dir.name} and {baseline_dir.name} are not comparable: "
+                            + "; ".join(differences) + ". Compare runs of the same profile, target, experiments "
+                            "and duration, or pass --force to compare anyway")
+    run, base = analyse(run_data), analyse(base_data)
     metrics, verdicts = metric_rows(run, base, tolerances), verdict_rows(run, base)
     regressions = [f"metric {m['metric']}" for m in metrics if m["regression"]]
     regressions += [f"check {v['check']} {v['baseline']} -> {v['run']}" for v in verdicts if v["regression"]]
     return jsonable({"run": run_dir.name, "baseline": baseline_dir.name, "overall": {"run": run.overall,
                      "baseline": base.overall}, "tolerances": tolerances, "metrics": metrics,
-                     "verdicts": verdicts, "regressions": regressions})
+                     "verdicts": verdicts, "regressions": regressions, "not_comparable": differences})
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -193,6 +242,9 @@ def _flag(m: dict[str, Any]) -> str:
 
 def render_markdown(result: dict[str, Any]) -> str:
     lines = [f"# Compare {result['run']} against baseline {result['baseline']}", ""]
+    if result.get("not_comparable"):
+        lines += ["**WARNING: these runs are not comparable** (compared anyway, --force): "
+                  + "; ".join(result["not_comparable"]) + ". The deltas below may say nothing about the service.", ""]
     verdict = "REGRESSION" if result["regressions"] else "no regression"
     lines += [f"**{verdict}**" + (": " + "; ".join(result["regressions"]) if result["regressions"] else ""), ""]
     lines += [f"Overall verdicts: baseline {result['overall']['baseline'].upper()}, run "
@@ -216,11 +268,13 @@ def render_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare_command(run: Path | str, baseline: Path | str, tolerances_file: Path | str | None = None) -> int:
-    """Compare RUN with BASELINE, write RUN/report/compare.md and compare.json, print the summary; exit code."""
+def compare_command(run: Path | str, baseline: Path | str, tolerances_file: Path | str | None = None,
+                    force: bool = False) -> int:
+    """Compare RUN with BASELINE, write RUN/report/compare.md and compare.json, print the summary; exit code
+    (5 when the input is bad or the runs are not comparable without `force`)."""
     try:
         tolerances = read_tolerances(Path(tolerances_file) if tolerances_file else None)
-        result = compare(Path(run), Path(baseline), tolerances)
+        result = compare(Path(run), Path(baseline), tolerances, force)
     except RunDirError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -43,3 +43,8 @@ def offset(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
     return f"+{value:.1f} s" if value >= 0 else f"{value:.1f} s"
+
+
+def verdict(value: str) -> str:
+    """A verdict as reports show it: `dry-run` -> `DRY RUN`, `pass` -> `PASS`."""
+    return value.replace("-", " ").upper()

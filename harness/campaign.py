@@ -135,7 +135,8 @@ class BackgroundLoad:
         return time.monotonic() - self.started
 
     def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        if self._thread.ident is not None:  # a run stopped before its load started has nothing to wait for
+            self._thread.join(timeout)
 
     @property
     def alive(self) -> bool:

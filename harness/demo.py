@@ -12,12 +12,16 @@ from pathlib import Path
 
 import typer
 
-from analysis.cli import report_command
+from harness import runs
 from harness.campaign import CampaignError, load_campaign
 from harness.campaign_cmd import run_campaign
+from harness.preflight import free_run_dir, run_policy
 from harness.probe import probe_all
+from harness.signals import OrderlyStop
 from harness.soak import observed_load
+from harness.target import Target
 from harness.targets import local_target
+from loadtests.profiles import ProfileError, load_profile
 from localcluster.handle import LocalCluster
 from localcluster.workload.timescale import LAPTOP_CPU_SCALE
 
@@ -25,28 +29,45 @@ from localcluster.workload.timescale import LAPTOP_CPU_SCALE
 def demo_command(
     campaign: str = typer.Option("pre-release", help="campaign to run (campaigns/)"),
     profile: str | None = typer.Option(None, help="run this load profile alone instead of a campaign"),
-    run_dir: Path | None = typer.Option(None, "--run-dir", help="run directory (default: new under runs/)"),
+    run_dir: Path | None = typer.Option(None, "--run-dir", help="run directory: new or empty (default: new under "
+                                        "runs/)"),
 ) -> None:
     """Local cluster up, one stream per endpoint, the pre-release campaign, the report; everything stopped."""
-    try:
-        camp = load_campaign(campaign) if profile is None else None
-    except CampaignError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    started = time.monotonic()
-    typer.echo("starting the local cluster (3 zones x 7 nodes, AgentFlow production settings, fast time scale, "
-               f"CPU scale {LAPTOP_CPU_SCALE:g}) ...")
-    with LocalCluster(time_scale="fast", cpu_scale=LAPTOP_CPU_SCALE) as lc:
-        typer.echo(f"local cluster pid {lc.pid}: service {lc.service_url}, kubeconfig {lc.kubeconfig} "
-                   f"(context {lc.context})")
-        for result in probe_all(lc.service_url, lc.api_key):
-            typer.echo(result.line())
-        target = local_target(lc.state_dir)  # what `afsuite campaign --state-dir` would use
-        if camp is not None:
-            directory, code = run_campaign(camp, target, run_dir)
-        else:
-            directory = observed_load(target, profile, run_dir)
-            code = report_command(directory)
-    typer.echo(f"local cluster stopped; nothing left running ({time.monotonic() - started:.0f} s in all)")
-    typer.echo(f"report: {directory / 'report' / 'report.html'}")
+    with OrderlyStop() as stop:
+        try:
+            camp = load_campaign(campaign) if profile is None else None
+            free_run_dir(run_dir)
+        except (CampaignError, *runs.BEFORE_START) as exc:
+            raise typer.Exit(runs.failure_code(exc)) from None
+        started = time.monotonic()
+        typer.echo("starting the local cluster (3 zones x 7 nodes, AgentFlow production settings, fast time scale, "
+                   f"CPU scale {LAPTOP_CPU_SCALE:g}) ...")
+        with LocalCluster(time_scale="fast", cpu_scale=LAPTOP_CPU_SCALE) as lc:
+            typer.echo(f"local cluster pid {lc.pid}: service {lc.service_url}, kubeconfig {lc.kubeconfig} "
+                       f"(context {lc.context})")
+            for result in probe_all(lc.service_url, lc.api_key):
+                typer.echo(result.line())
+            target = local_target(lc.state_dir)  # what `afsuite campaign --state-dir` would use
+            if camp is not None:
+                directory, code = run_campaign(camp, target, run_dir, stop=stop)
+            else:
+                directory, code = _load_only(target, profile or "demo", run_dir, stop)
+        typer.echo(f"local cluster stopped; nothing left running ({time.monotonic() - started:.0f} s in all)")
+        if directory is not None:
+            typer.echo(f"report: {directory / 'report' / 'report.html'}")
     raise typer.Exit(code)
+
+
+def _load_only(target: Target, profile: str, run_dir: Path | None, stop: OrderlyStop) -> tuple[Path | None, int]:
+    try:
+        parsed = load_profile(profile)
+        policy = run_policy(target)
+        directory = runs.claim(run_dir, profile)
+    except (ProfileError, *runs.BEFORE_START) as exc:
+        return None, runs.failure_code(exc)
+    runs.start(directory, policy=policy, target=target.to_dict(), profile=parsed.to_dict())
+    try:
+        code = observed_load(target, profile, directory)
+    finally:
+        runs.finish(directory, stop, policy, "the load")
+    return directory, runs.judge(directory, stop) or code

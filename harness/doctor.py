@@ -7,8 +7,9 @@ by name, else by selector), its HPA and PDB and the known gaps of AgentFlow's sh
 (`harness.doctor_checks`); the service answers all three stream endpoints with the API key (`harness.probe`);
 a pod's /metrics (local cluster: 127.0.0.1 + the host port in the pod annotation
 `localcluster.agentflow.dev/ports`; elsewhere through the API server's pod proxy when allowed, else "not
-checked"). Prints one line per finding (or `--json`); exits 1 when any finding is an error, 2 when the target
-cannot be loaded. The API key is never printed: it is also scrubbed from the output as a last line of defence.
+checked"). Prints one line per finding (or `--json`); exits 1 when any finding is an error, 5 (BAD INPUT)
+when the target cannot be loaded. The API key is never printed: it is also scrubbed from the output as a last
+line of defence.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import typer
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from analysis import exitcodes
 from harness.doctor_checks import Finding, metrics_findings, selects, workload_findings
 from harness.doctor_rbac import permission_findings
 from harness.probe import probe_all
@@ -214,5 +216,5 @@ def doctor_command(
         tgt = resolve_target(target, state_dir)
     except TargetError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(exitcodes.BAD_INPUT) from None
     raise typer.Exit(run_doctor(tgt, json_output, typer.echo))

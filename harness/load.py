@@ -1,4 +1,5 @@
-"""`afsuite load PROFILE`: one Locust run in its own process, bounded in time, writing one run directory.
+"""One Locust run in its own process, bounded in time, writing one run directory (`afsuite load` is
+`harness.load_cmd`; campaigns and soaks run their load through here too).
 
 :func:`run_load` validates the profile first (a bad profile fails here, before any traffic), picks the run
 directory (argument > ``$AFSUITE_RUN_DIR`` > new ``runs/<stamp>-<profile>/``), then starts::
@@ -6,32 +7,32 @@ directory (argument > ``$AFSUITE_RUN_DIR`` > new ``runs/<stamp>-<profile>/``), t
     python -m locust -f <repo>/loadtests/locustfile.py --headless --host URL --profile P --run-dir RUN \\
         --csv RUN/locust/stats --html RUN/locust/report.html --only-summary [--processes N] [extra args]
 
-in its own process group, streams its output lines as progress, and waits at most the profile's duration +
+in its own process group, dying with this process (`harness.processes`; its PID recorded in the run
+directory's pids.jsonl), streams its output lines as progress, and waits at most the profile's duration +
 its drain timeout + a start/stop margin. On overrun it sends SIGTERM to the group (Locust then writes what it
 has), then SIGKILL after a grace period, and consolidates whatever part files the killed run left so the run
 directory is readable. The API key travels only in the environment (``AGENTFLOW_API_KEY``), never in argv.
 
 Locust exits 1 when any request failed; here that is not an error (a stream that failed is data for the
-verdict). The run is an error when Locust exits otherwise, or leaves no ``load/accounting.json``.
+verdict). The run is an error when Locust exits otherwise, or leaves no ``load/accounting.json``; it is
+`ApiKeyRefused` when Locust stopped it early because the service refused the key (401/403 on every one of the
+first streams: see ``loadtests/authcheck.py``).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from pathlib import Path
 
-import typer
-
+from harness import processes
 from loadtests import rundir
-from loadtests.profiles import Profile, ProfileError, load_profile
+from loadtests.profiles import Profile, load_profile
 from loadtests.salvage import salvage
+from loadtests.urls import check_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
@@ -43,24 +44,26 @@ _LIVE: set[subprocess.Popen[str]] = set()
 _LIVE_LOCK = threading.Lock()
 
 
-def stop_all(grace: float = KILL_GRACE) -> int:
-    """Stop every Locust process this harness process started and that still runs (Ctrl-C in a campaign, whose
-    load runs in a thread); SIGTERM first so it writes what it has, SIGKILL after `grace`. Returns how many."""
-    with _LIVE_LOCK:
+def stop_all(grace: float = KILL_GRACE, stopping: threading.Event | None = None) -> int:
+    """Stop every Locust process this harness process started and that still runs (a stopped campaign, whose
+    load runs in a thread); SIGTERM first so it writes what it has, SIGKILL after `grace`. `stopping` (the
+    event that run's `run_load` got) is set first, so a load that has not started yet never starts. Returns
+    how many were running."""
+    if stopping is not None:
+        stopping.set()
+    with _LIVE_LOCK:  # a load starting now either is in _LIVE already or sees `stopping` and does not start
         procs = [p for p in _LIVE if p.poll() is None]
     for proc in procs:
-        _signal_group(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            _signal_group(proc.pid, signal.SIGKILL)
-            proc.wait()
+        processes.stop(proc, grace)
     return len(procs)
 
 
 class LoadRunError(RuntimeError):
     """The load run did not complete; the message says why and where its output is."""
+
+
+class ApiKeyRefused(LoadRunError):
+    """The service refused the API key (the first streams all answered 401/403); the run stopped early."""
 
 
 def locust_command(profile: str, host: str, run_dir: Path, processes: int = 1,
@@ -81,12 +84,15 @@ def time_bound(profile: Profile) -> float:
 
 def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, extra_args: Sequence[str] = (),
              *, duration: str | None = None, api_key: str | None = None, time_limit: float | None = None,
-             echo: Callable[[str], None] = print) -> Path:
+             echo: Callable[[str], None] = print, stopping: threading.Event | None = None) -> Path:
     """Run one load profile against ``host``; return the run directory (see the module docstring).
 
     ``api_key`` (default: the inherited ``AGENTFLOW_API_KEY``) reaches Locust only through its environment;
-    ``time_limit`` replaces the computed time bound (seconds)."""
+    ``time_limit`` replaces the computed time bound (seconds); ``stopping`` set means: do not start (see
+    `stop_all`). Raises ApiKeyRefused when Locust stopped the run
+    because the service refused the key (the first streams all answered 401/403)."""
     parsed = load_profile(profile, duration=duration)  # raises ProfileError before any traffic
+    host = check_url(host)  # raises ValueError (one line) before any traffic
     if processes < 1:
         raise ValueError(f"processes: expected an integer >= 1, got {processes}")
     target = rundir.resolve_run_dir(run_dir, parsed.name)
@@ -102,11 +108,15 @@ def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, 
     echo(f"load: profile {parsed.name} ({parsed.model} loop, {parsed.duration:.0f} s) -> "
          f"{rundir.safe_url(host)}")
     echo(f"load: run directory {target} (time bound {bound:.0f} s)")
-    code, killed = _run_bounded(cmd, env, bound, echo)
+    code, killed = _run_bounded(cmd, env, bound, echo, target, stopping)
     if killed:
         salvage(target)
         raise LoadRunError(f"locust overran its time bound of {bound:.0f} s and was killed; "
                            f"partial results are in {target}")
+    aborted = (rundir.read_manifest(target).get("load") or {}).get("aborted")
+    if aborted:
+        raise ApiKeyRefused(f"{aborted.get('message', 'the API key was refused')}; the run stopped early "
+                            f"({target})")
     if code not in (0, 1) or not (target / "load" / "accounting.json").exists():
         raise LoadRunError(f"locust exited with code {code} without completing the run; see the output above "
                            f"and {target}")
@@ -114,12 +124,15 @@ def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, 
     return target
 
 
-def _run_bounded(cmd: list[str], env: dict[str, str], bound: float,
-                 echo: Callable[[str], None]) -> tuple[int, bool]:
-    """Run ``cmd`` in its own process group, echoing its lines; kill the group after ``bound`` s."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True, cwd=str(REPO_ROOT))
+def _run_bounded(cmd: list[str], env: dict[str, str], bound: float, echo: Callable[[str], None],
+                 run_dir: Path, stopping: threading.Event | None = None) -> tuple[int, bool]:
+    """Run ``cmd`` in its own process group (dying with this process), echoing its lines; stop the group after
+    ``bound`` s or when this process is told to stop."""
     with _LIVE_LOCK:
+        if stopping is not None and stopping.is_set():
+            raise LoadRunError("the run was stopped before its load started")
+        proc = processes.spawn(cmd, role="locust (load)", run_dir=run_dir, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=env, cwd=str(REPO_ROOT))
         _LIVE.add(proc)
     pump = threading.Thread(target=_pump, args=(proc, echo), daemon=True)
     pump.start()
@@ -128,19 +141,9 @@ def _run_bounded(cmd: list[str], env: dict[str, str], bound: float,
         proc.wait(timeout=bound)
     except subprocess.TimeoutExpired:
         killed = True
-        _signal_group(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=KILL_GRACE)
-        except subprocess.TimeoutExpired:
-            _signal_group(proc.pid, signal.SIGKILL)
-            proc.wait()
-    except BaseException:  # Ctrl-C in the harness: stop the run, then re-raise
-        _signal_group(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=KILL_GRACE)
-        except subprocess.TimeoutExpired:
-            _signal_group(proc.pid, signal.SIGKILL)
-            proc.wait()
+        processes.stop(proc, KILL_GRACE)
+    except BaseException:  # Ctrl-C / SIGTERM in the harness: stop the run (Locust writes what it has), re-raise
+        processes.stop(proc, KILL_GRACE)
         raise
     finally:
         pump.join(timeout=5.0)
@@ -154,41 +157,3 @@ def _pump(proc: subprocess.Popen[str], echo: Callable[[str], None]) -> None:
     for line in proc.stdout:
         echo(line.rstrip("\n"))
     proc.stdout.close()
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def load_command(
-    profile: str = typer.Argument("smoke", help="Profile name (loadtests/profiles/) or YAML path"),
-    host: str | None = typer.Option(None, "--host", help="Target URL (default: a local reference server)"),
-    run_dir: Path | None = typer.Option(None, "--run-dir", help="Run directory (default: new under runs/)"),
-    processes: int = typer.Option(1, "--processes", help="Locust worker processes (distributed mode)"),
-    duration: str | None = typer.Option(None, "--duration", help="Soak stage length for the soak profile"),
-) -> None:
-    """Run a load profile with Locust into a run directory (API key from $AGENTFLOW_API_KEY)."""
-    with ExitStack() as stack:
-        api_key = None
-        if host is None:
-            host, api_key = _local_server(stack)
-        try:
-            path = run_load(profile, host, run_dir, processes, duration=duration, api_key=api_key,
-                            echo=typer.echo)
-        except (ProfileError, LoadRunError, ValueError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-    typer.echo(str(path))
-
-
-def _local_server(stack: ExitStack) -> tuple[str, str]:
-    """Start the AgentFlow reference server on loopback for this run; ``(url, throwaway key)``."""
-    from localcluster.agentflow.process import ReferenceServer
-
-    key = secrets.token_hex(16)
-    server = stack.enter_context(ReferenceServer(api_key=key, lifecycle="graceful", pod_name="load-0"))
-    typer.echo(f"load: reference server pid {server.pid} at {server.url}")
-    return server.url, key

@@ -5,7 +5,8 @@ replicasets, the workload's pods, nodes, HPAs, PDBs, EndpointSlices and events o
 workload's metrics.k8s.io PodMetrics (what the HPA reads; not asked again once the API answers 403 or 404:
 not served, or not allowed), and appends
 one row per object to a `PartWriter` per table (crash-safe part files, consolidated at stop). An API error
-does not stop it: the failed tick is recorded in `cluster/gaps.parquet` and sampling goes on. Memory is
+does not stop it: the failed tick is recorded in `cluster/gaps.parquet` and sampling goes on; so is an answer
+that took longer than SLOW_ANSWER_S (a frozen API server answers late, not never), stamped when it came. Memory is
 bounded: rows are flushed every few seconds and events are deduplicated by (uid, count) over a bounded set.
 Raw JSON is read (`_preload_content=False`) so the sample does not depend on the client's model classes.
 """
@@ -25,6 +26,7 @@ from loadtests.sink import PartWriter, consolidate
 
 SEEN_EVENTS_MAX = 20_000
 OPTIONAL_SOURCES = ("pod_metrics",)  # a cluster without metrics-server (404) or the permission (403)
+SLOW_ANSWER_S = 3.0
 
 
 class Observer:
@@ -77,13 +79,18 @@ class Observer:
         for name, (path, query) in sources.items():
             if name in self._unavailable:
                 continue
+            asked = time.monotonic()
             try:
                 fetched[name] = self._items(path, **query)
             except Exception as exc:  # the observer survives any API failure and records it
                 self.errors += 1
-                self._writers["gaps"].add([rows.gap_row(now, name, exc)])
                 if name in OPTIONAL_SOURCES and getattr(exc, "status", None) in (403, 404):
                     self._unavailable.add(name)
+                self._writers["gaps"].add([rows.gap_row(time.time(), name, exc)])
+                continue
+            took = time.monotonic() - asked
+            if took > SLOW_ANSWER_S:  # an answer this late says nothing about the seconds it took
+                self._writers["gaps"].add([rows.slow_row(time.time(), name, took)])
         zones = {n["metadata"]["name"]: rows.zone_of(n) for n in fetched.get("nodes", [])}
         for name, items in fetched.items():
             if name == "events":

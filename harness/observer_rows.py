@@ -70,6 +70,11 @@ def gap_row(now: float, source: str, exc: BaseException) -> Obj:
     return {"time": now, "source": source, "error": text[:500]}
 
 
+def slow_row(now: float, source: str, took: float) -> Obj:
+    """A sample that came, but so late that the cluster went unobserved meanwhile."""
+    return {"time": now, "source": source, "error": f"SlowAnswer: the API server took {took:.1f} s to answer"}
+
+
 def deployment_rows(now: float, items: list[Obj], _z: dict) -> list[Obj]:
     out = []
     for d in items:

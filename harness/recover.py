@@ -1,11 +1,18 @@
-"""`afsuite recover`: undo what an interrupted experiment may have left behind on the target.
+"""`afsuite recover`: undo what an interrupted or killed run may have left behind, in this order.
 
-1. Uncordon every node the suite cordoned (label `afsuite.agentflow.dev/cordoned=true`), through the same
-   rollback the experiments use (`experiments.afchaos.node.actions.uncordon_suite_nodes`), with the target's
-   kubeconfig and context passed the way the chaos process gets them (env KUBECONFIG / KUBERNETES_CONTEXT of
-   a child process: the kubernetes client reads KUBECONFIG only when it is imported).
-   Nodes cordoned by anyone else are left alone.
-2. Clear the local cluster's node fault annotation (`localcluster.agentflow.dev/fault`) wherever it is set.
+1. Processes. Every run directory records its processes (`pids.jsonl`: afsuite, `chaos run`, Locust, the
+   reference server, a local cluster started for a soak). A run whose afsuite is gone is abandoned: each of its
+   processes still alive is stopped by PID, `chaos run` first with SIGTERM (so it interrupts its activity and
+   runs its rollbacks) and the rest after, SIGKILL when they do not stop in time. A PID is signalled only when
+   the process there still has the recorded create time (a reused PID belongs to someone else). Run
+   directories: `--run-dir` (repeatable), else every one under ./runs. A run whose afsuite still runs is left
+   alone.
+2. The abandoned run directory is finalised: part files consolidated, manifest marked interrupted.
+3. Nodes: every node the suite cordoned (label `afsuite.agentflow.dev/cordoned=true`) is uncordoned through
+   the same rollback the experiments use, and the local cluster's node fault annotation is cleared, in a child
+   process with the target's KUBECONFIG / KUBERNETES_CONTEXT (the kubernetes client reads KUBECONFIG when it is
+   imported) and the safety guard (restoring changes; a dry run changes nothing). Nodes cordoned by anyone else
+   are left alone.
 Prints what it did; exits 0, or 1 when the API could not be reached.
 """
 
@@ -21,8 +28,10 @@ from typing import Any
 
 import typer
 
+from experiments.afchaos import plan
 from experiments.afchaos.k8s import LOCAL_FAULT, Api
 from experiments.afchaos.node.actions import uncordon_suite_nodes
+from harness import leftovers
 from harness.target import Target
 from harness.targets import TargetError, resolve_target
 
@@ -43,11 +52,12 @@ def recover_env(target: Target) -> dict[str, str]:
 def clear_local_faults(api: Api) -> list[str]:
     """Remove the local fault annotation from every node that has it; returns those nodes."""
     cleared = []
-    for node in api.items("/api/v1/nodes"):
-        if LOCAL_FAULT in (node["metadata"].get("annotations") or {}):
-            name = node["metadata"]["name"]
-            api.patch(f"/api/v1/nodes/{name}", {"metadata": {"annotations": {LOCAL_FAULT: None}}})
-            cleared.append(name)
+    with plan.intent("clear_local_faults", f"node carries {LOCAL_FAULT}", restoring=True):
+        for node in api.items("/api/v1/nodes"):
+            if LOCAL_FAULT in (node["metadata"].get("annotations") or {}):
+                name = node["metadata"]["name"]
+                api.patch(f"/api/v1/nodes/{name}", {"metadata": {"annotations": {LOCAL_FAULT: None}}})
+                cleared.append(name)
     return cleared
 
 
@@ -67,10 +77,7 @@ def _child() -> None:
 
 
 def recover(target: Target, timeout: float = 120.0) -> dict[str, Any]:
-    """Uncordon the suite's nodes and clear local faults on `target`; returns {uncordoned, faults_cleared}.
-
-    Runs in a child process with KUBECONFIG/KUBERNETES_CONTEXT set before the kubernetes client is imported,
-    exactly as the chaos process gets them (the client reads KUBECONFIG once, at import time)."""
+    """Uncordon the suite's nodes and clear local faults on `target`; returns {uncordoned, faults_cleared}."""
     proc = subprocess.run([sys.executable, "-c", "from harness.recover import _child; _child()"],
                           env=recover_env(target), capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT)
     if proc.returncode != 0:
@@ -79,7 +86,11 @@ def recover(target: Target, timeout: float = 120.0) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_recover(target: Target, echo: Callable[[str], None] = print) -> int:
+def run_recover(target: Target | None, run_dirs: list[Path], echo: Callable[[str], None] = print) -> int:
+    for line in leftovers.clean_up(run_dirs):
+        echo(line)
+    if target is None:
+        return 0
     try:
         done = recover(target)
     except Exception as exc:  # API unreachable, denied, bad kubeconfig: say so, exit 1
@@ -95,11 +106,16 @@ def run_recover(target: Target, echo: Callable[[str], None] = print) -> int:
 def recover_command(
     target: Path | None = typer.Option(None, "--target", help="target file (YAML); default: the local cluster"),
     state_dir: Path | None = typer.Option(None, "--state-dir", help="local cluster state directory"),
+    run_dir: list[Path] = typer.Option([], "--run-dir", help="a run directory to clean up after (repeatable; "
+                                       "default: every run under ./runs)"),
 ) -> None:
-    """Uncordon nodes the suite cordoned and clear local-cluster node faults (after an interrupted run)."""
+    """Stop what killed runs left running, then uncordon nodes the suite cordoned and clear local node faults."""
     try:
         tgt = resolve_target(target, state_dir)
     except TargetError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    raise typer.Exit(run_recover(tgt, typer.echo))
+        if target is not None or state_dir is not None:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(5) from None
+        typer.echo(f"no target: {exc}; only leftover processes are cleaned up")
+        tgt = None
+    raise typer.Exit(run_recover(tgt, list(run_dir) or leftovers.run_dirs_under(Path("runs")), typer.echo))

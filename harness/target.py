@@ -10,6 +10,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+SAFETY_KEYS = ("allow_production", "allowed_nodes", "allowed_zones", "max_pods", "max_nodes", "dry_run")
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -22,12 +24,14 @@ class Target:
     service_url: str = ""
     api_key_env: str = "AGENTFLOW_API_KEY"
     api_key_file: str | None = None
-    # safety (experiments/afchaos/safety.py reads them as AFSUITE_* in the chaos process)
-    allow_production: bool = False
-    allowed_nodes: tuple[str, ...] = ()
-    allowed_zones: tuple[str, ...] = ()
+    # safety (experiments/afchaos/policy.py); None = the file does not set it (the most cautious source wins:
+    # harness.preflight.run_policy combines these with AFSUITE_* and --dry-run)
+    allow_production: bool | None = None
+    allowed_nodes: tuple[str, ...] | None = None
+    allowed_zones: tuple[str, ...] | None = None
     max_pods: int | None = None
     max_nodes: int | None = None
+    dry_run: bool | None = None
     prometheus_url: str | None = None
     # kube-controller-manager --horizontal-pod-autoscaler-sync-period (upstream default 15 s): the HPA checks'
     # reaction bound and their "seen at two syncs" rule use it; the local cluster reports its own (3 s when fast)
@@ -55,6 +59,10 @@ class Target:
             except OSError as exc:
                 raise ValueError(f"target {self.name}: api_key_file {self.api_key_file}: {exc.strerror}") from None
         return os.environ.get(self.api_key_env) or None
+
+    def safety_settings(self) -> dict[str, object]:
+        """The safety settings this target sets (unset ones left out)."""
+        return {k: getattr(self, k) for k in SAFETY_KEYS if getattr(self, k) is not None}
 
     def to_dict(self) -> dict[str, object]:
         """JSON-able description (no secret: only where the key comes from)."""

@@ -14,8 +14,9 @@ import yaml
 from chaoslib.exceptions import ActivityFailed
 
 from analysis.hpa_replay.spec import parse_expected
-from experiments.afchaos.safety import SafetyPolicy
+from experiments.afchaos.policy import settings_from
 from harness.target import Target
+from loadtests.urls import check_url
 from localcluster.config import default_state_dir, read_state
 
 _FIELDS = {f.name for f in fields(Target)}
@@ -68,11 +69,10 @@ def load_target(path: Path) -> Target:
         if not data.get(key):
             raise TargetError(f"{path}: {key}: required")
     try:
-        policy = SafetyPolicy.from_mapping(data, str(path))
+        data.update(settings_from(data, str(path)))
     except ActivityFailed as exc:
         raise TargetError(str(exc)) from None
-    data.update(allowed_nodes=policy.allowed_nodes, allowed_zones=policy.allowed_zones,
-                allow_production=policy.allow_production, max_pods=policy.max_pods, max_nodes=policy.max_nodes)
+    data["service_url"] = _service_url(data["service_url"], f"{path}: service_url")
     sync = data.get("hpa_sync_period_s", 15.0)
     if isinstance(sync, bool) or not isinstance(sync, int | float) or sync <= 0:
         raise TargetError(f"{path}: hpa_sync_period_s: expected seconds > 0 (the controller manager's "
@@ -104,6 +104,13 @@ def _check_hpa_settings(data: dict, path: Path) -> None:
             parse_expected(data["hpa_expected"])
         except ValueError as exc:
             raise TargetError(f"{path}: hpa_expected: {exc}") from None
+
+
+def _service_url(value: object, where: str) -> str:
+    try:
+        return check_url(str(value))
+    except ValueError as exc:
+        raise TargetError(f"{where}: {exc}") from None
 
 
 def resolve_target(target_file: Path | None, state_dir: Path | None = None) -> Target:

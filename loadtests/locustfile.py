@@ -27,6 +27,7 @@ import functools
 import os
 import random
 import signal
+import sys
 import time
 from typing import Any
 
@@ -56,6 +57,7 @@ def _add_arguments(parser: Any) -> None:
 @events.init.add_listener
 def _on_init(environment: Any, **_kwargs: Any) -> None:
     _ENVIRONMENT[:] = [environment]
+    sys.stdout, sys.stderr = TolerantStream(sys.stdout), TolerantStream(sys.stderr)
     _graceful_sigterm()
     recording.setup(environment)
     if recording.state(environment).role == "worker":
@@ -70,7 +72,40 @@ def _graceful_sigterm() -> None:
     kept only unmerged part files. Mapping SIGTERM to KeyboardInterrupt takes the path Locust already handles
     during a shape run ("Exiting due to CTRL+C interruption": stop, quitting hooks, reports)."""
     if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _first_sigterm)
+
+
+class TolerantStream:
+    """stdout/stderr whose reader may be gone (a pipe to a parent that died): a failed write drops the stream
+    instead of raising. Regression: gevent prints a KeyboardInterrupt raised in its hub to stderr; with stderr a
+    pipe to a dead parent that print raised BrokenPipeError, the interrupt was lost, and SIGTERM (afsuite's
+    parent-death signal) did not stop the run: Locust ran its profile to the end."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except (OSError, ValueError):
+            self._stream = open(os.devnull, "w")  # noqa: SIM115 - replaces the dead stream for the process
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            self._stream = open(os.devnull, "w")  # noqa: SIM115 - as above
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _first_sigterm(signum: int, frame: Any) -> None:
+    """The first SIGTERM stops the run like Ctrl-C; later ones (the harness's stop and afsuite's parent-death
+    signal can both arrive) are ignored so they never cut the flush and consolidation short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def _cache_default_args() -> None:

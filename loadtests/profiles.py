@@ -83,6 +83,7 @@ class Validity:
     max_cpu_percent: float = 90.0
     max_dispatch_lag_p99: float = 0.1
     max_dropped_fraction: float = 0.01
+    saturation_window_s: float = 5.0  # CPU is judged as its mean over this window (analysis/checks/validity.py)
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,7 @@ def _validity(raw: Any, src: str) -> Validity:
     out: dict[str, float] = {}
     for key, value in data.items():
         path = f"validity.{key}"
-        if key == "max_dispatch_lag_p99":
+        if key in ("max_dispatch_lag_p99", "saturation_window_s"):
             out[key] = _duration(value, src, path)
         else:
             out[key] = _number(value, src, path, positive=key == "max_cpu_percent",

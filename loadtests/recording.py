@@ -23,7 +23,11 @@ stop its users the same way; the master waits (bounded) for every final count, t
 quit then ends the workers. Ctrl-C/SIGTERM on the master takes the same path from the ``quitting`` event.
 
 Audit: with ``AFSUITE_WORKER_LEDGER=<dir>`` each process also appends every stream_id it emits to
-``<dir>/<worker>.ids``, an independent record to check the accounting against.
+``<dir>/<worker>.ids``, an independent record to check the accounting against. A refused API key stops the run
+(:mod:`loadtests.authcheck`).
+
+Slightly over 400 lines: these are the callbacks of one protocol (Locust's events and the master/worker
+messages over one ``RunState``); split, each half would need the other's private state.
 """
 
 from __future__ import annotations
@@ -40,13 +44,15 @@ import gevent
 from gevent.event import Event
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
-from loadtests import rundir, sink
+from loadtests import authcheck, rundir, sink
 from loadtests.arrivals import DispatchStats
+from loadtests.authcheck import AuthWatch
 from loadtests.loadgen import Sampler
 from loadtests.profiles import Profile, ProfileError, load_profile, parse_profile
 from loadtests.record import StreamRecord, arrow_schema
 from loadtests.shapes import Window, closed_target, timeline
 from loadtests.streaming import active_streams
+from loadtests.urls import check_url
 from loadtests.users import UserSettings
 
 log = logging.getLogger(__name__)
@@ -91,6 +97,8 @@ class RunState:
     errors: int = 0
     greenlets: list[gevent.Greenlet] = field(default_factory=list)
     ledger: IO[str] | None = None
+    auth: AuthWatch = field(default_factory=AuthWatch)
+    aborted: dict[str, Any] | None = None
 
 
 def state(environment: Any) -> RunState:
@@ -118,8 +126,16 @@ def setup(environment: Any) -> None:
     except ProfileError as exc:
         raise SystemExit(f"error: {exc}") from None
     st.windows = timeline(st.profile.stages)
+    if environment.host:
+        try:
+            check_url(environment.host)
+        except ValueError as exc:
+            raise SystemExit(f"error: --host: {exc}") from None
     sink.warm_up(arrow_schema(), sink.LOADGEN_SCHEMA, sink.STAGES_SCHEMA)
-    st.run_dir = rundir.resolve_run_dir(opts.run_dir, st.profile.name)
+    try:
+        st.run_dir = rundir.claim_for_load(rundir.resolve_run_dir(opts.run_dir, st.profile.name))
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
     st.streams = sink.PartWriter(st.run_dir / "streams", arrow_schema(), st.worker)
     st.loadgen = sink.PartWriter(st.run_dir / "load" / "loadgen", sink.LOADGEN_SCHEMA, st.worker)
     st.stages = sink.StageLog(st.run_dir / "load" / "stages.parquet")
@@ -232,8 +248,11 @@ def emit(environment: Any, record: StreamRecord) -> None:
     st = getattr(environment, "afsuite_run", None)
     if st is None:
         return
-    st.buffer.append(record.to_row())
+    row = record.to_row()
+    st.buffer.append(row)
     st.rows += 1
+    if st.role == "local":  # the key check sees every stream at once (a master sees its workers' batches)
+        _watch_auth(environment, st, [row])
     if st.ledger is not None:
         st.ledger.write(record.stream_id + "\n")
     if len(st.buffer) >= BATCH_ROWS:
@@ -249,17 +268,26 @@ def _send_batch(environment: Any, st: RunState) -> None:
     if st.role == "worker":
         environment.runner.send_message(MSG_ROWS, {"worker": st.worker, "seq": seq, "rows": rows})
     else:
-        _receive(st, st.worker, seq, rows)
+        _receive(environment, st, st.worker, seq, rows)
 
 
-def _receive(st: RunState, worker: str, seq: int, rows: list[dict[str, Any]]) -> None:
+def _receive(environment: Any, st: RunState, worker: str, seq: int, rows: list[dict[str, Any]]) -> None:
     if st.accounting.receive(worker, seq, len(rows)) and st.streams is not None:
         st.streams.add(rows)
         st.errors += sum(row["outcome"] != "ok" for row in rows)
+        if st.role == "master":
+            _watch_auth(environment, st, rows)
+
+
+def _watch_auth(environment: Any, st: RunState, rows: list[dict[str, Any]]) -> None:
+    refused = st.auth.observe(rows)
+    if refused is not None:
+        st.aborted = refused
+        gevent.spawn(authcheck.stop_run, environment, st.run_dir, refused)
 
 
 def _on_rows(environment: Any, msg: Any) -> None:
-    _receive(state(environment), msg.data["worker"], msg.data["seq"], msg.data["rows"])
+    _receive(environment, state(environment), msg.data["worker"], msg.data["seq"], msg.data["rows"])
 
 
 def _on_final(environment: Any, msg: Any) -> None:
@@ -376,8 +404,8 @@ def on_quitting(environment: Any) -> None:
     if st.role == "master" or environment.runner.state in (STATE_RUNNING, STATE_SPAWNING):
         finish_run(environment)
     report = finalize(st)
-    rundir.complete_manifest(st.run_dir, load={"streams": report["rows_in_streams_parquet"],
-                                               "accounting_ok": report["ok"]})
+    load = {"streams": report["rows_in_streams_parquet"], "accounting_ok": report["ok"]}
+    rundir.complete_manifest(st.run_dir, load={**load, **({"aborted": st.aborted} if st.aborted else {})})
     log.info("run directory complete: %s (%d streams, accounting %s)", st.run_dir,
              report["rows_in_streams_parquet"], "ok" if report["ok"] else "NOT ok")
 

@@ -74,6 +74,20 @@ def resolve_run_dir(option: str | Path | None, name: str, base: str | Path = "ru
     return path.resolve()
 
 
+LOAD_OUTPUT = ("streams.parquet", "streams", "load")
+
+
+def claim_for_load(path: Path) -> Path:
+    """``path`` when it holds no load run yet; ValueError (one line) when it does: a run directory is written
+    once, so a second load run never merges into the first (the harness's own files, manifest.json, pids.jsonl,
+    locust/ and chaos/, are allowed: it prepares the directory for exactly one load run)."""
+    used = [name for name in LOAD_OUTPUT if (Path(path) / name).exists()]
+    if used:
+        raise ValueError(f"run directory {path} already holds a load run ({', '.join(used)}); a run directory is "
+                         "written once: choose a new --run-dir (nothing in it was changed)")
+    return path
+
+
 def read_manifest(run_dir: Path) -> dict[str, Any]:
     """The manifest as a dict ({} when there is none yet)."""
     path = Path(run_dir) / MANIFEST

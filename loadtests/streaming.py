@@ -15,7 +15,9 @@ is. The hot path also allocates no container that outlives an event, so Python's
 streams flow (0 collections measured over the benchmark window).
 
 :meth:`StreamingClient.stream` never raises for a failed stream: the failure is the record's ``outcome``
-(``ok | http_error | stream_error | truncated | connect_error | timeout``; see :mod:`loadtests.record`).
+(``ok | http_error | stream_error | truncated | connect_error | timeout``; see :mod:`loadtests.record`). A stream
+the load generator stops while it is in flight (the run ends, Locust kills the user) still gets its record:
+``timeout`` or ``truncated`` with error ``STOPPED_IN_FLIGHT``, attached to the exception that stopped it.
 ``connect_timeout`` bounds name resolution + TCP (+ TLS) connect; ``stream_timeout`` bounds everything from
 sending the request to the end of the stream. Connections are kept alive and reused (a small LIFO pool per
 client; one client per Locust user gives one connection per user); a reused connection found closed by the
@@ -55,6 +57,7 @@ from loadtests.sse import CLASSIFIERS, CONTENT, TERMINATOR, SSEParser, SSEProtoc
 from loadtests.sse import error_code_from_body as _error_code
 
 MAX_ERROR_BODY = 64 * 1024
+STOPPED_IN_FLIGHT = "STOPPED_IN_FLIGHT"
 DRAIN_TIMEOUT = 0.5
 MAX_IDLE = 1024
 
@@ -253,6 +256,21 @@ class _Reader:
         return bool(self.head and self.head.keep_alive and self.decoder.done and not self.eof)
 
 
+def stopped_in_flight(rec: StreamRecord) -> None:
+    """End the record of a stream the load generator stopped before it ended: ``timeout`` when no response had
+    arrived, ``truncated`` when it was streaming (error ``STOPPED_IN_FLIGHT``); a stream already over is kept."""
+    if rec.end is not None:
+        return
+    rec.end = _time()
+    rec.outcome = TRUNCATED if rec.headers is not None else TIMEOUT
+    rec.error = STOPPED_IN_FLIGHT
+
+
+def stopped_record(exc: BaseException) -> StreamRecord | None:
+    """The record a stopped :meth:`StreamingClient.stream` attached to its exception, if any."""
+    return getattr(exc, "stream_record", None)
+
+
 class StreamingClient:
     """Streams AgentFlow SSE responses and times them; see the module docstring."""
 
@@ -300,6 +318,10 @@ class StreamingClient:
         _ACTIVE[0] += 1
         try:
             self._run(req, rec)
+        except BaseException as exc:  # stopped in flight: Locust's stop kills the greenlet (GreenletExit)
+            stopped_in_flight(rec)
+            exc.stream_record = rec  # type: ignore[attr-defined]  (run_one records it, then re-raises)
+            raise
         finally:
             _ACTIVE[0] -= 1
         if rec.scheduled is None:

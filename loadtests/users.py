@@ -30,7 +30,7 @@ from locust import User, constant, task
 from loadtests.backoff import Backoff
 from loadtests.bodies import AgentPool, BodyConfig, make_request
 from loadtests.record import OK, StreamRecord
-from loadtests.streaming import StreamingClient
+from loadtests.streaming import StreamingClient, stopped_record
 
 API_KEY_ENV = "AGENTFLOW_API_KEY"
 
@@ -110,6 +110,12 @@ def run_one(
     req = make_request(endpoint, cfg, rng, agents)
     try:
         record = client.stream(req, scheduled=scheduled, stage=stage, open_loop=scheduled is not None)
+    except BaseException as exc:  # stopped in flight: the stream still gets its row, then the stop goes on
+        stopped = stopped_record(exc)
+        if stopped is not None:
+            report(environment, stopped)
+            _emitter()(environment, stopped)
+        raise
     finally:
         if req.agent_id is not None:
             agents.release(req.agent_id)

@@ -70,5 +70,7 @@ def invalid_reason(result: CheckResult) -> str:
     """A short reason for an INVALID gate, e.g. "validity.loadgen_cpu 97.0 % > limit 90.0 %"."""
     if result.name == "validity.streams":
         return "validity.streams: no streams were recorded"
+    if result.name == "validity.auth":
+        return "validity.auth: the API key was refused"
     measured = fmt.value(result.measured, result.unit)
     return f"{result.name} {measured} > limit {fmt.value(result.threshold, result.unit)}"

@@ -9,6 +9,7 @@ profile.slos (all optional; time values in seconds, or strings like "200ms" / "1
 profile.validity (all optional):
   max_cpu_percent 90   max_dispatch_lag_p99 0.1 (s)   max_dropped_fraction 0.01   (the same defaults as
   loadtests/profiles.py, which records all three in the manifest)
+  saturation_window_s 5   CPU is judged as its mean over this many seconds (a sustained window, not one sample)
 Unknown keys are an error naming the key, so a typo never silently drops an SLO.
 """
 
@@ -36,6 +37,7 @@ VALIDITY_DEFAULTS: dict[str, float] = {
     "max_cpu_percent": 90.0,
     "max_dispatch_lag_p99": 0.1,
     "max_dropped_fraction": 0.01,
+    "saturation_window_s": 5.0,
 }
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ms|s)?\s*$")
 SOURCE = "manifest.json profile"
@@ -60,6 +62,7 @@ class ValidityConfig:
     max_cpu_percent: float = VALIDITY_DEFAULTS["max_cpu_percent"]
     max_dispatch_lag_p99: float = VALIDITY_DEFAULTS["max_dispatch_lag_p99"]
     max_dropped_fraction: float = VALIDITY_DEFAULTS["max_dropped_fraction"]
+    saturation_window_s: float = VALIDITY_DEFAULTS["saturation_window_s"]
 
 
 def _threshold(key: str, value: Any, where: str) -> float:

@@ -1,9 +1,13 @@
 """One check per chaos experiment, from its Chaos Toolkit journal (chaos/<name>.journal.json) or, when the journal
 is missing, from the campaign's chaos/verdicts.json.
 
-`experiment.<name>` passes when the journal's status is "completed", it did not deviate, and no activity failed
-(no probe below its tolerance, no failed action, before/after hypothesis or rollback); a fail names each probe
-or activity and why.
+`experiment.<name>` passes when the journal's status is "completed", it did not deviate, no activity failed
+(no probe below its tolerance, no failed action, before/after hypothesis or rollback) AND the fault's effect is
+proven by the observed data (`analysis/checks/effects.py`); a fail names each probe or activity and why. When
+the method ran but its effect is missing from the observed data (the fault had no effect, the run stopped before
+the effect was complete plus its tail, or no effect was recorded), the check is `incomplete` whatever the
+journal says: a run that tested nothing neither passes nor fails. A run whose method never ran (its steady
+state failed first) keeps the journal's verdict.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from analysis.checks.effects import Effect, judge_effect
 from analysis.checks.kube import listed, skipped
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -49,21 +54,39 @@ def _epoch(text: Any) -> float | None:
         return None
 
 
-def from_journal(name: str, journal: dict[str, Any], origin: float) -> CheckResult:
+def from_journal(name: str, journal: dict[str, Any], origin: float, cluster: ClusterData | None = None) -> CheckResult:
     status, deviated = str(journal.get("status")), bool(journal.get("deviated"))
     found = problems(journal)
     title = (journal.get("experiment") or {}).get("title", name)
     ok = status == "completed" and not deviated and not found
     start, end = _epoch(journal.get("start")), _epoch(journal.get("end"))
     span = (start - origin, end - origin) if start is not None and end is not None else None
-    if ok:
-        sentence = f"'{title}': completed, steady state held before and after, no activity failed."
-        return CheckResult(f"experiment.{name}", "pass", 0, 0, "problems", Evidence(sentence, span), "experiment")
+    effect = None
+    if cluster is not None and start is not None and journal.get("run"):
+        effect = judge_effect(cluster, start, end if end is not None else float("inf"), origin)
     state = "deviated" if deviated else status
     detail = " | ".join(p for _, p in found) or f"journal status {status}"
-    sentence = f"'{title}': {state}. {detail}"
+    if effect is not None and effect.state not in ("proven", "unrecovered"):
+        return _incomplete(name, title, effect, found, state, span)
+    note = f" {effect.sentence[:1].upper()}{effect.sentence[1:]}." if effect is not None else ""
+    details = {"effect": effect.state if effect is not None else None}
+    if ok:
+        sentence = f"'{title}': completed, steady state held before and after, no activity failed.{note}"
+        objects = effect.objects if effect is not None else ()
+        return CheckResult(f"experiment.{name}", "pass", 0, 0, "problems",
+                           Evidence(sentence, span, objects, details), "experiment")
+    sentence = f"'{title}': {state}. {detail}.{note}"
     return CheckResult(f"experiment.{name}", "fail", len(found), 0, "problems",
-                       Evidence(sentence, span, listed([a for a, _ in found])), "experiment")
+                       Evidence(sentence, span, listed([a for a, _ in found]), details), "experiment")
+
+
+def _incomplete(name: str, title: str, effect: Effect, found: list[tuple[str, str]], state: str,
+                span: tuple[float, float] | None) -> CheckResult:
+    also = f" The journal says {state}: {' | '.join(p for _, p in found)}." if found else ""
+    sentence = f"'{title}': INCOMPLETE, {effect.sentence}.{also}"
+    return CheckResult(f"experiment.{name}", "incomplete", len(found), 0, "problems",
+                       Evidence(sentence, span, listed([*effect.objects, *(a for a, _ in found)]),
+                                {"effect": effect.state}), "experiment")
 
 
 def from_verdict(item: dict[str, Any]) -> CheckResult:
@@ -79,7 +102,7 @@ def from_verdict(item: dict[str, Any]) -> CheckResult:
 
 
 def evaluate_experiments(cluster: ClusterData, manifest: dict[str, Any], origin: float) -> list[CheckResult]:
-    results = [from_journal(n, j, origin) for n, j in sorted(cluster.journals.items())]
+    results = [from_journal(n, j, origin, cluster) for n, j in sorted(cluster.journals.items())]
     done = set(cluster.journals)
     for item in cluster.verdicts or []:
         if isinstance(item, dict) and str(item.get("experiment")) not in done:

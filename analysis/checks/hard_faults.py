@@ -12,8 +12,9 @@ a surviving pod, a 503 from an overloaded survivor, a connection error after the
 Killed pods: Ready in the last pods sample at or before the mark's start, then absent or not Ready in a sample
 within (start, end + horizon]. Casualties: non-ok streams on a killed pod that ended after the start and were
 sent before `gone` (the first endpoints sample after the start listing no killed pod as Ready; the mark's end
-without endpoint samples), and `connect_error` streams naming no pod scheduled in [start, gone]. Collateral is
-looked for in [start, max(end, gone)].
+without endpoint samples), and `connect_error` streams naming no pod scheduled in [start, gone + grace): the
+data path learns of the endpoint change only after a propagation delay (`endpoint_grace_s`, 2 s by default,
+as readiness.after_unready allows). Collateral is looked for in [start, max(end, gone)].
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
-from analysis.checks.kube import listed
+from analysis.checks.kube import DEFAULTS, listed
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
 
@@ -93,7 +94,7 @@ def _endpoints_gone(endpoints: pd.DataFrame | None, killed: tuple[str, ...], sta
     return end
 
 
-def find_casualties(cluster: ClusterData) -> Casualties:
+def find_casualties(cluster: ClusterData, grace: float = DEFAULTS["endpoint_grace_s"]) -> Casualties:
     streams = cluster.streams
     marks = hard_marks(cluster.marks)
     if streams is None or not len(streams) or not len(marks):
@@ -121,7 +122,7 @@ def find_casualties(cluster: ClusterData) -> Casualties:
         with np.errstate(invalid="ignore"):
             overlaps = (sent <= f.gone) & ~(ended < f.start)
         mask |= bad & on_killed & overlaps
-        mask |= bad & no_pod & connect & (scheduled >= f.start) & (scheduled <= f.gone)
+        mask |= bad & no_pod & connect & (scheduled >= f.start) & (scheduled < f.gone + grace)
     return Casualties(faults, mask)
 
 

@@ -6,8 +6,13 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-Verdict = Literal["pass", "fail", "invalid", "skipped"]
-VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "invalid", "skipped")
+from analysis import exitcodes
+
+Verdict = Literal["pass", "fail", "invalid", "incomplete", "skipped"]
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "invalid", "incomplete", "skipped")
+# the verdict of a whole run: a check verdict, or what the run's status says (analysis/runstatus.py)
+Overall = Literal["pass", "fail", "invalid", "incomplete", "interrupted", "refused", "dry-run"]
+RUN_STATES: tuple[str, ...] = ("refused", "interrupted", "dry-run")  # they decide the overall verdict, in order
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,12 @@ class CheckResult:
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"check {self.name}: verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+    def incomplete(self, reason: str) -> CheckResult:
+        """The same check judged INCOMPLETE: it lacked data it needs (e.g. the observer could not see the cluster);
+        the measured value is kept for information only."""
+        sentence = f"INCOMPLETE: {reason}. Measured value kept for information only. {self.evidence.sentence}"
+        return replace(self, verdict="incomplete", evidence=replace(self.evidence, sentence=sentence))
 
     def invalidated(self, reason: str) -> CheckResult:
         """The same check judged INVALID (the measurement cannot be trusted), keeping the measured value."""
@@ -60,14 +71,17 @@ def jsonable(value: Any) -> Any:
     return _jsonable(value)
 
 
-def overall_verdict(results: list[CheckResult]) -> Verdict:
-    """invalid if any check is invalid, else fail if any failed, else pass (skipped checks do not count)."""
+def overall_verdict(results: list[CheckResult], status: str | None = None) -> Overall:
+    """The run's verdict. A run status (refused, interrupted, dry-run) decides first; then invalid if any check is
+    invalid, else fail if any failed, else incomplete if any check lacked its data, else pass (skipped checks do
+    not count). A definite FAIL outranks INCOMPLETE: what was seen to fail stays a failure."""
+    if status in RUN_STATES:
+        return status  # type: ignore[return-value]
     verdicts = {r.verdict for r in results}
-    if "invalid" in verdicts:
-        return "invalid"
-    if "fail" in verdicts:
-        return "fail"
+    for verdict in ("invalid", "fail", "incomplete"):
+        if verdict in verdicts:
+            return verdict  # type: ignore[return-value]
     return "pass"
 
 
-EXIT_CODES: dict[Verdict, int] = {"pass": 0, "skipped": 0, "fail": 1, "invalid": 2}
+EXIT_CODES: dict[str, int] = {**exitcodes.BY_VERDICT, "skipped": exitcodes.PASS}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.checks import CheckResult, Verdict
+from analysis.checks import CheckResult
 from analysis.report.atomic import write_all
 from analysis.report.cluster_plots import render_cluster_plots
 from analysis.report.hpa_plot import render_hpa_plots
@@ -28,9 +28,10 @@ from analysis.windows import WINDOW_S
 class ReportOutcome:
     report_dir: Path
     files: list[Path]
-    overall: Verdict
+    overall: str
     exit_code: int
     checks: list[CheckResult]
+    status_line: str = ""
 
     @property
     def report_md(self) -> Path:
@@ -62,4 +63,5 @@ def build_report(run_dir: Path, window_s: float = WINDOW_S) -> ReportOutcome:
     files = render(analysis)
     report_dir = run_dir / REPORT_DIR
     written = write_all(report_dir, files)
-    return ReportOutcome(report_dir, written, analysis.overall, analysis.exit_code, analysis.checks)
+    reason = analysis.status.reason if analysis.status.decides else ""
+    return ReportOutcome(report_dir, written, analysis.overall, analysis.exit_code, analysis.checks, reason)

@@ -6,6 +6,7 @@ import base64
 from collections.abc import Sequence
 from html import escape
 
+from analysis import fmt
 from analysis.report.hpa_plot import DEVIATION_HEADER, deviation_table
 from analysis.report.model import Analysis
 from analysis.report.tables import (
@@ -17,6 +18,7 @@ from analysis.report.tables import (
     latency_rows,
     run_rows,
     stage_rows,
+    status_line,
     totals_rows,
     verdict_rows,
 )
@@ -28,6 +30,7 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertica
 th { background: #f3f3f3; }
 .verdict { font-weight: bold; }
 .PASS { color: #1a7f37; } .FAIL { color: #cf222e; } .INVALID { color: #9a6700; } .SKIPPED { color: #6e7781; }
+.INCOMPLETE, .INTERRUPTED, .REFUSED { color: #8250df; } .DRY-RUN { color: #0969da; }
 .overall { font-size: 1.3em; margin: 0.5em 0 1em; }
 img { max-width: 100%; border: 1px solid #ddd; }
 """
@@ -55,13 +58,14 @@ def _verdict_table(analysis: Analysis) -> str:
 
 def render_html(analysis: Analysis, plots: dict[str, tuple[str, bytes]]) -> str:
     name = escape(str(analysis.run.manifest.get("name", analysis.run.run_dir.name)))
-    overall = analysis.overall.upper()
+    overall = fmt.verdict(analysis.overall)
     parts = [
         f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Run report: {name}</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>Run report: {name}</h1>",
-        f'<p class="overall">Overall verdict: <span class="verdict {overall}">{overall}</span> '
+        f'<p class="overall">Overall verdict: <span class="verdict {overall.replace(" ", "-")}">{overall}</span> '
         f"({escape(EXIT_CODE_TEXT)}; this run: {analysis.exit_code})</p>",
+        f'<p class="status">{escape(status_line(analysis))}</p>' if status_line(analysis) else "",
         "<h2>Verdicts</h2>",
         _verdict_table(analysis),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from analysis import fmt
 from analysis.report.hpa_plot import DEVIATION_HEADER, deviation_table
 from analysis.report.model import Analysis
 from analysis.report.tables import (
@@ -15,6 +16,7 @@ from analysis.report.tables import (
     latency_rows,
     run_rows,
     stage_rows,
+    status_line,
     totals_rows,
     verdict_rows,
 )
@@ -33,7 +35,10 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
 def render_markdown(analysis: Analysis) -> str:
     name = analysis.run.manifest.get("name", analysis.run.run_dir.name)
     lines = [f"# Run report: {name}", ""]
-    lines += [f"**Overall verdict: {analysis.overall.upper()}** ({EXIT_CODE_TEXT}; this run: {analysis.exit_code})", ""]
+    overall = fmt.verdict(analysis.overall)
+    lines += [f"**Overall verdict: {overall}** ({EXIT_CODE_TEXT}; this run: {analysis.exit_code})", ""]
+    if status_line(analysis):
+        lines += [f"**{overall}**: {status_line(analysis)}.", ""]
     lines += ["## Verdicts", ""]
     rows = verdict_rows(analysis)
     lines += table(VERDICT_HEADER, [[r[h.lower()] for h in VERDICT_HEADER] for r in rows])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -11,19 +11,21 @@ import pandas as pd
 from analysis.checks import (
     EXIT_CODES,
     CheckResult,
-    Verdict,
     invalid_reason,
     judge,
     overall_verdict,
     rejudge_error_rates,
 )
-from analysis.checks.cluster_checks import evaluate_cluster
+from analysis.checks.cluster_checks import evaluate_cluster, run_end
+from analysis.checks.coverage import apply_outages, observe, outage_mask
+from analysis.checks.dryrun import dry_run_checks
 from analysis.checks.goodput import good_mask, goodput
-from analysis.checks.hard_faults import find_casualties
+from analysis.checks.hard_faults import Casualties, find_casualties
 from analysis.cluster import ClusterData, load_cluster
 from analysis.labels import counts
 from analysis.latency import METRICS, LatencyTables
 from analysis.rundir import RunData
+from analysis.runstatus import RunStatus, run_status
 from analysis.schema import OUTCOMES
 from analysis.windows import (
     WINDOW_S,
@@ -40,7 +42,7 @@ from analysis.windows import (
 class Analysis:
     run: RunData
     checks: list[CheckResult]
-    overall: Verdict
+    overall: str  # a check verdict or a run status (interrupted, refused, dry-run): checks.result.Overall
     exit_code: int
     window_s: float
     windows: pd.DataFrame
@@ -51,6 +53,7 @@ class Analysis:
     outcomes: dict[str, int]
     goodput: dict[str, Any]
     cluster: ClusterData | None = None  # cluster/ and chaos/ files (None: not loaded)
+    status: RunStatus = field(default_factory=lambda: RunStatus("completed"))
 
     @property
     def stage_spans(self) -> list[tuple[str, float, float]]:
@@ -96,13 +99,26 @@ def analyse(run: RunData, window_s: float = WINDOW_S) -> Analysis:
     checks, tables, slos = judge(run, [window_grouping(run, window_s), stage_grouping(run)])
     cluster = load_cluster(run.run_dir, loaded_streams=run.streams)
     casualties = find_casualties(cluster)
+    coverage, in_outage = None, 0
+    if cluster.present:
+        coverage = observe(cluster, run.origin, run_end(run, cluster))
+        outage = outage_mask(coverage, cluster.streams)
+        if outage is not None:  # the cluster's failures, set aside like a hard fault's casualties
+            in_outage = int(outage.sum())
+            base = casualties.mask if len(casualties.mask) == len(outage) else np.zeros(len(outage), dtype=bool)
+            casualties = Casualties(casualties.faults, base | outage)
     excused = casualties.excused(len(run.streams))
     if excused is not None:
         checks = rejudge_error_rates(run, checks, slos, excused)
     gate = [c for c in checks if c.kind == "validity" and c.verdict == "invalid"]
     reason = "; ".join(invalid_reason(c) for c in gate) or None
-    checks = [*checks, *evaluate_cluster(run, cluster, slos, reason, casualties)]
-    overall = overall_verdict(checks)
+    checks = [*checks, *evaluate_cluster(run, cluster, slos, reason, casualties, coverage, in_outage)]
+    if coverage is not None:
+        checks = apply_outages(checks, coverage, run.origin)
+    status = run_status(run.manifest)
+    if status.state == "dry-run":
+        checks = dry_run_checks(run.run_dir)
+    overall = overall_verdict(checks, status.state if status.decides else None)
     good = good_mask(run, slos)
     errors = errors_by_outcome(run, window_s)
     by_endpoint = _metric_frame(tables, "endpoint")
@@ -122,6 +138,7 @@ def analyse(run: RunData, window_s: float = WINDOW_S) -> Analysis:
         outcomes=_outcomes(run),
         goodput=goodput(run, slos, good),
         cluster=cluster if cluster.present else None,
+        status=status,
     )
 
 

@@ -37,12 +37,14 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
     run = redact({k: m.get(k) for k in RUN_FIELDS if k in m})
     run["profile"] = redact({k: v for k, v in analysis.run.profile.items() if k in ("name", "slos", "validity")})
     run["run_dir"] = analysis.run.run_dir.name
-    verdicts = {v: sum(c.verdict == v for c in analysis.checks) for v in ("pass", "fail", "invalid", "skipped")}
+    verdicts = {v: sum(c.verdict == v for c in analysis.checks)
+                for v in ("pass", "fail", "invalid", "incomplete", "skipped")}
     return jsonable(
         {
             "run": run,
             "overall_verdict": analysis.overall,
             "exit_code": analysis.exit_code,
+            "run_status": {"state": analysis.status.state, "reason": analysis.status.reason},
             "verdict_counts": verdicts,
             "checks": [c.to_dict() for c in analysis.checks],
             "metrics": {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import fmt
+from analysis import exitcodes, fmt
 from analysis.report.model import Analysis, error_rate
 
 FORMULAS: tuple[tuple[str, str], ...] = (
@@ -29,8 +29,13 @@ FORMULAS: tuple[tuple[str, str], ...] = (
      "scheduled in, errors at their end time, events spread evenly over [first_token, last_token]"),
 )
 
-EXIT_CODE_TEXT = "exit code 0 = every check passed or was skipped, 1 = a check failed, 2 = the run is INVALID"
+EXIT_CODE_TEXT = exitcodes.one_line()
 LATENCY_NAMES = {"ttft": "TTFT", "itl": "ITL (pooled)", "tpot": "TPOT", "e2e": "E2E", "dispatch_lag": "Dispatch lag"}
+
+
+def status_line(analysis: Analysis) -> str:
+    """Why the run's status decided the verdict (interrupted, refused, dry run); empty for a completed run."""
+    return analysis.status.reason if analysis.status.decides else ""
 
 
 def verdict_rows(analysis: Analysis) -> list[dict[str, str]]:

@@ -26,6 +26,6 @@ def _activities() -> list[DiscoveredActivities]:
     out: list[DiscoveredActivities] = []
     for area in ("node", "zone", "pod"):
         out.extend(discover_actions(f"experiments.afchaos.{area}.actions"))
-    for area in ("deployment", "placement", "service", "pod", "node", "hpa"):
+    for area in ("deployment", "placement", "service", "pod", "node", "hpa", "effects", "canary"):
         out.extend(discover_probes(f"experiments.afchaos.{area}.probes"))
     return out

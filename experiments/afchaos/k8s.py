@@ -10,6 +10,8 @@ from chaosk8s import create_k8s_api_client
 from chaoslib.types import Configuration, Secrets
 from kubernetes.client.rest import ApiException
 
+from experiments.afchaos import wire
+
 SUITE_LABEL = "afsuite.agentflow.dev/cordoned"
 SUITE_NOTE = "afsuite.agentflow.dev/note"
 LOCAL_FAULT = "localcluster.agentflow.dev/fault"
@@ -17,9 +19,12 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 
 
 class Api:
-    """A small JSON client: `get`, `items`, `patch`, `post`, `delete` returning dicts; errors as ApiException."""
+    """A small JSON client: `get`, `items`, `patch`, `post`, `delete` returning dicts; errors as ApiException.
+    Every change it sends passes the safety guard (`experiments.afchaos.wire`), like any kubernetes client of
+    the process once the guard is installed."""
 
     def __init__(self, secrets: Secrets = None) -> None:
+        wire.install()
         self._client = create_k8s_api_client(secrets)
 
     def call(self, method: str, path: str, *, query: dict[str, str] | None = None, body: Any = None,

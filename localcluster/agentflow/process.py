@@ -6,7 +6,8 @@
 The server binds port 0 (the OS picks free loopback ports, so there is no race between picking and binding);
 the actual ports are read from the one line it prints on stdout when listening. The API key reaches the child
 through the environment (``AGENTFLOW_API_KEY``), never argv; inherited ``AGENTFLOW_*`` variables are dropped
-so the parent's environment cannot change the child's behaviour by accident.
+so the parent's environment cannot change the child's behaviour by accident. ``launcher`` is an argv prefix the
+server is started through (the harness passes one that makes it die with afsuite).
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ class ReferenceServer:
 
     def __init__(self, *, api_key: str | None = "test-key", lifecycle: str = "graceful",
                  pod_name: str = "ref-0", args: Sequence[str] = (), env: Mapping[str, str] | None = None,
-                 ready_timeout: float = 10.0) -> None:
+                 ready_timeout: float = 10.0, launcher: Sequence[str] = ()) -> None:
         self.api_key = api_key
         self.lifecycle = lifecycle
         self.pod_name = pod_name
         self.args = list(args)
         self.extra_env = dict(env or {})
         self.ready_timeout = ready_timeout
+        self.launcher = list(launcher)  # argv prefix, e.g. one that makes the server die with its parent
         self.stop_timeout = 10.0
         self.stdout_lines: list[str] = []
         self.stderr_lines: list[str] = []
@@ -138,7 +140,7 @@ class ReferenceServer:
             argv += ["--port", "0"]
         if "--metrics-port" not in self.args:
             argv += ["--metrics-port", "0"]
-        argv += self.args
+        argv = [*self.launcher, *argv, *self.args]
         self._proc = subprocess.Popen(argv, env=self._child_env(), stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True, start_new_session=True)
         self.pid = self._proc.pid

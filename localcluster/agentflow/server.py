@@ -31,7 +31,18 @@ CRASH_EXIT_CODE = 2  # what a Go panic exits with
 
 
 def log(message: str) -> None:
-    print(f"agentflow-reference: {message}", file=sys.stderr, flush=True)
+    say(f"agentflow-reference: {message}", stderr=True)
+
+
+def say(line: str, *, stderr: bool = False) -> None:
+    """Write one line; a stream whose reader is gone (a pipe to a dead parent) is dropped, never an error: the
+    server must keep serving and must still exit on SIGTERM whatever its stdout/stderr are."""
+    name = "stderr" if stderr else "stdout"
+    stream = getattr(sys, name)
+    try:
+        print(line, file=stream, flush=True)
+    except (OSError, ValueError):  # BrokenPipeError, closed stream
+        setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - replaces the dead stream for the process
 
 
 class Lifecycle:
@@ -123,13 +134,13 @@ class Lifecycle:
             self._schedule(0.05)
 
     def _exit(self, reason: str) -> None:
+        if not self.finished.done():
+            self.finished.set_result(0)
         for server in self.servers:
             server.close()
         for conn in list(self.api.connections) + list(self.ops.connections):
             conn.close()
         log(f"exiting: {reason}")
-        if not self.finished.done():
-            self.finished.set_result(0)
 
 
 def _crash() -> None:
@@ -174,8 +185,8 @@ async def serve(cfg: Config) -> int:
     gc.collect()
     gc.freeze()
     gc.set_threshold(2000, 10, 10)
-    print(f"agentflow-reference listening on {cfg.host}:{port} metrics {cfg.host}:{mport} "
-          f"pod={cfg.pod_name} lifecycle={cfg.lifecycle}", flush=True)
+    say(f"agentflow-reference listening on {cfg.host}:{port} metrics {cfg.host}:{mport} "
+        f"pod={cfg.pod_name} lifecycle={cfg.lifecycle}")
     code = await life.finished
     await asyncio.sleep(0)  # let transports flush their close
     return code

@@ -119,7 +119,7 @@ def test_exit_codes_of_report_command(tmp_path, capsys):
     invalid = write_run(tmp_path / "i", make_streams(120), loadgen=default_loadgen(cpu=99.0))
     assert report_command(invalid) == 2
     assert "INVALID" in capsys.readouterr().out
-    assert report_command(tmp_path / "nothing-here") == 3
+    assert report_command(tmp_path / "nothing-here") == 5  # BAD INPUT (analysis/exitcodes.py)
     assert "not a directory" in capsys.readouterr().err
 
 
@@ -136,7 +136,7 @@ def test_python_dash_m_analysis_report(failing):
 def test_bad_usage_is_not_mistaken_for_an_invalid_run(capsys):
     from analysis.__main__ import main
 
-    assert main([]) == 3 and main(["report"]) == 3
+    assert main([]) == 5 and main(["report"]) == 5  # BAD INPUT, not 2 (INVALID) nor 3 (INTERRUPTED)
     assert "usage" in capsys.readouterr().err
 
 

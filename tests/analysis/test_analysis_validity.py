@@ -20,7 +20,7 @@ def _judge(tmp_path, frame, loadgen=None, profile=PROFILE):
 def test_healthy_generator_passes_the_gate(tmp_path):
     checks = _judge(tmp_path, make_streams(200), default_loadgen())
     gate = [c for c in checks.values() if c.kind == "validity"]
-    assert [c.verdict for c in gate] == ["pass"] * 4
+    assert [c.verdict for c in gate] == ["pass"] * 5
     assert overall_verdict(list(checks.values())) == "pass"
 
 
@@ -28,12 +28,13 @@ def test_saturated_cpu_invalidates_every_slo(tmp_path):
     frame = make_streams(200)
     fail_streams(frame, frame.index[:150], "timeout")  # would be a clear FAIL of error_rate
     loadgen = pd.concat([default_loadgen(), default_loadgen().assign(worker="w1")], ignore_index=True)
-    loadgen.loc[loadgen.index[(loadgen["worker"] == "w1") & (loadgen["time"] >= T0 + 20)][:3], "cpu_percent"] = 97.5
+    loadgen.loc[loadgen.index[(loadgen["worker"] == "w1") & (loadgen["time"] >= T0 + 20)][:8], "cpu_percent"] = 97.5
     checks = _judge(tmp_path, frame, loadgen)
     cpu = checks["validity.loadgen_cpu"]
     assert cpu.verdict == "invalid" and cpu.measured == 97.5 and cpu.threshold == 90.0
-    assert cpu.evidence.objects == ("w1",) and cpu.evidence.window_s == (20.0, 22.0)
-    assert "saturated" in cpu.evidence.sentence
+    # the 5 s windows (t-5, t] whose mean is over the limit end at t+24 .. t+27
+    assert cpu.evidence.objects == ("w1",) and cpu.evidence.window_s == (19.0, 27.0)
+    assert "saturated" in cpu.evidence.sentence and "5 s mean" in cpu.evidence.sentence
     slos = [c for c in checks.values() if c.kind == "slo"]
     assert slos and all(c.verdict == "invalid" for c in slos)
     assert all("validity.loadgen_cpu 97.5 % > limit 90.0 %" in c.evidence.sentence for c in slos)
@@ -102,3 +103,57 @@ def test_bad_validity_configuration(tmp_path):
     with pytest.raises(ProfileError, match=r"unknown key\(s\) \['max_cpu'\] in validity"):
         checks_of(run)
     assert np.isfinite(run.origin)
+
+
+def test_one_hot_sample_is_not_saturation_but_a_sustained_window_is(tmp_path):
+    """Regression (issue 12): the same overload profile run twice was INVALID once (one CPU sample at 91 %) and
+    FAIL the next time. Saturation is judged on a 5 s mean per process, so brief spikes do not flip the verdict
+    while a sustained overload is INVALID every time, wherever its samples fall."""
+    frame = make_streams(200)
+    fail_streams(frame, frame.index[:150], "timeout")
+    for shift in range(5):  # the same shape of run, its spikes landing on different seconds
+        spiky = default_loadgen(cpu=80.0)
+        spiky.loc[[5 + shift, 17 + shift, 40 + shift], "cpu_percent"] = 91.0
+        checks = _judge(tmp_path / f"spiky{shift}", frame, spiky)
+        cpu = checks["validity.loadgen_cpu"]
+        assert cpu.verdict == "pass" and cpu.measured < 90.0, cpu.evidence.sentence
+        assert "3 single sample(s) above 90 %" in cpu.evidence.sentence
+        assert checks["slo.error_rate"].verdict == "fail"  # FAIL every time, never INVALID by chance
+        hot = default_loadgen(cpu=80.0)
+        hot.loc[20 + shift: 34 + shift, "cpu_percent"] = 92.0 + shift
+        checks = _judge(tmp_path / f"hot{shift}", frame, hot)
+        assert checks["validity.loadgen_cpu"].verdict == "invalid"  # INVALID every time
+        assert checks["slo.error_rate"].verdict == "invalid"
+
+
+def test_saturation_window_comes_from_the_profile(tmp_path):
+    loadgen = default_loadgen(cpu=50.0)
+    loadgen.loc[10:12, "cpu_percent"] = 99.0  # 3 s hot: saturated for a 2 s window, not for the 5 s default
+    assert _judge(tmp_path / "a", make_streams(50), loadgen)["validity.loadgen_cpu"].verdict == "pass"
+    short = {**PROFILE, "validity": {"saturation_window_s": 2}}
+    assert _judge(tmp_path / "b", make_streams(50), loadgen, short)["validity.loadgen_cpu"].verdict == "invalid"
+
+
+def test_a_refused_api_key_makes_the_run_invalid(tmp_path):
+    """Regression (issue 12): a wrong API key gave thousands of 401s and a plain FAIL of the error rate."""
+    import json
+
+    refused = make_streams(40)
+    fail_streams(refused, refused.index, "http_error", status=401, error="UNAUTHORIZED")
+    checks = _judge(tmp_path / "all", refused, default_loadgen())
+    assert checks["validity.auth"].verdict == "invalid"
+    assert "The API key was refused" in checks["validity.auth"].evidence.sentence
+    assert checks["slo.error_rate"].verdict == "invalid"
+    assert overall_verdict(list(checks.values())) == "invalid"
+    # the load stopped early for it (manifest load.aborted): INVALID even with a stream that got through
+    mixed = make_streams(40)
+    fail_streams(mixed, mixed.index[1:], "http_error", status=403, error="FORBIDDEN")
+    run = write_run(tmp_path / "aborted", mixed, profile=PROFILE, loadgen=default_loadgen())
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["load"] = {"aborted": {"reason": "api_key_refused", "status": 403, "streams": 5}}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert checks_of(load_for_report(run))["validity.auth"].verdict == "invalid"
+    # a few refusals among good streams are not a refused key
+    some = make_streams(40)
+    fail_streams(some, some.index[:3], "http_error", status=401, error="UNAUTHORIZED")
+    assert _judge(tmp_path / "some", some, default_loadgen())["validity.auth"].verdict == "pass"

@@ -74,7 +74,7 @@ def test_tolerances_file(runs, tmp_path):
     assert result_code == 1  # the check verdict regression remains
     bad = tmp_path / "bad.yaml"
     bad.write_text("ttft_p90: 0.1\n")
-    assert compare_command(slow, base, bad) == 3
+    assert compare_command(slow, base, bad) == 5
 
 
 def test_python_dash_m_analysis_compare(runs):
@@ -86,7 +86,7 @@ def test_python_dash_m_analysis_compare(runs):
     assert "no regression" in done.stdout
     missing = subprocess.run([sys.executable, "-m", "analysis", "compare", str(same), str(base / "nope")],
                              capture_output=True, text=True, env=env, timeout=120)
-    assert missing.returncode == 3 and "not a directory" in missing.stderr
+    assert missing.returncode == 5 and "not a directory" in missing.stderr
 
 
 def test_too_few_samples_is_reported_not_flagged(runs, tmp_path):
@@ -99,3 +99,32 @@ def test_too_few_samples_is_reported_not_flagged(runs, tmp_path):
     ttft = next(m for m in result["metrics"] if m["metric"] == "ttft_p99")
     assert ttft["beyond_tolerance"] and not ttft["regression"] and ttft["test"] == "too few samples"
     assert "beyond tolerance, untested" in (tiny / "report" / "compare.md").read_text()
+
+
+def _edit_manifest(run, **fields):
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest.update(fields)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_runs_that_measure_different_things_are_refused_unless_forced(tmp_path, capsys):
+    """Regression (issue 12): a smoke load run compared with a node-drain chaos run said "REGRESSION goodput"
+    with no word that the profile, target and experiment differ."""
+    smoke = write_run(tmp_path / "a", make_streams(400, seed=1), {"name": "smoke"}, loadgen=default_loadgen(),
+                      name="smoke")
+    _edit_manifest(smoke, target={"host": "http://127.0.0.1:40000"})
+    drain_frame = make_streams(400, seed=2)
+    fail_streams(drain_frame, drain_frame.index[:40], "truncated")
+    drain = write_run(tmp_path / "b", drain_frame, {"name": "chaos-background"}, loadgen=default_loadgen(),
+                      name="drain", duration=140.0)
+    _edit_manifest(drain, target={"name": "local", "context": "agentflow-local"}, experiments=["node-drain"])
+    assert compare_command(drain, smoke) == 5  # BAD INPUT: not comparable
+    err = capsys.readouterr().err
+    assert "not comparable" in err and "profile: run chaos-background, baseline smoke" in err
+    assert "experiments: run ['node-drain'], baseline none" in err and "target:" in err and "duration:" in err
+    assert "--force" in err
+    assert not (drain / "report" / "compare.md").exists()
+    assert compare_command(drain, smoke, force=True) == 1  # compared anyway, with the warning on top
+    text = (drain / "report" / "compare.md").read_text()
+    assert "WARNING: these runs are not comparable" in text.splitlines()[2]
+    assert json.loads((drain / "report" / "compare.json").read_text())["not_comparable"]

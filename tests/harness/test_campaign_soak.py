@@ -60,7 +60,7 @@ def test_a_load_only_campaign_has_no_experiments():
 
 def test_soak_refuses_a_bad_duration_before_anything_starts(tmp_path):
     result = _afsuite("soak", "--duration", "forever", "--run-dir", str(tmp_path / "run"), cwd=REPO)
-    assert result.returncode == 2
+    assert result.returncode == 5  # BAD INPUT
     assert "duration" in result.stderr
     assert not (tmp_path / "run").exists()
 
@@ -68,7 +68,7 @@ def test_soak_refuses_a_bad_duration_before_anything_starts(tmp_path):
 def test_soak_refuses_a_profile_without_a_soak_stage(tmp_path):
     result = _afsuite("soak", "--profile", "steady", "--duration", "5m", "--run-dir", str(tmp_path / "run"),
                       cwd=REPO)
-    assert result.returncode == 2
+    assert result.returncode == 5  # BAD INPUT
     assert "exactly one soak stage" in result.stderr
     assert not (tmp_path / "run").exists()
 
@@ -87,3 +87,13 @@ def test_example_ci_workflow_calls_only_real_targets_and_commands():
         if "afsuite " in line:
             cmd = line.split("afsuite ", 1)[1].split()[0]
             assert cmd in commands, f"workflow calls `afsuite {cmd}`, which does not exist"
+
+
+def test_a_campaign_stopped_before_its_load_started_has_nothing_to_join():
+    """Regression (kill matrix, before-load x SIGTERM): a signal between the observer's start and the load's
+    start made the cleanup crash with "cannot join thread before it is started" (exit 1 instead of 3)."""
+    from harness.campaign import BackgroundLoad
+
+    load = BackgroundLoad(lambda: None)
+    load.join(timeout=1)  # never started: returns, does not raise
+    assert not load.alive and load.error is None

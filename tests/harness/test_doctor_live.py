@@ -96,13 +96,13 @@ def test_workload_by_selector_and_missing_workload(good, tmp_path):
     assert findings(result.output)["workload.missing"]["severity"] == "error"
 
 
-def test_bad_target_file_exits_2(tmp_path):
+def test_bad_target_file_exits_5(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("namespace: a\nservice_url: http://x\napi_key: nope-nope\n")
     app = typer.Typer()
     app.command()(doctor_command)
     result = CliRunner().invoke(app, ["--target", str(bad)])
-    assert result.exit_code == 2 and str(bad) in result.output
+    assert result.exit_code == 5 and str(bad) in result.output  # BAD INPUT
 
 
 def check_variant(variant: str, directory: Path) -> None:

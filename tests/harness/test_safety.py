@@ -14,18 +14,20 @@ import yaml
 from chaoslib.exceptions import ActivityFailed
 from kubernetes import client
 
-from experiments.afchaos import safety
-from experiments.afchaos.safety import SafetyPolicy, check_blast_radius, check_context, check_nodes, guard, would
+from experiments.afchaos import plan, safety
+from experiments.afchaos.policy import PolicyError, SafetyPolicy, settings_from
+from experiments.afchaos.safety import check_blast_radius, check_context, check_nodes, guard
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
-def _clean(monkeypatch):
+def _clean(monkeypatch, tmp_path):
     for var in ("AFSUITE_ALLOW_PRODUCTION", "AFSUITE_ALLOWED_NODES", "AFSUITE_ALLOWED_ZONES", "AFSUITE_MAX_PODS",
                 "AFSUITE_MAX_NODES", "AFSUITE_DRY_RUN", "AFSUITE_CLUSTER_NAME", "CHAOSTOOLKIT_IN_POD",
-                "KUBERNETES_CONTEXT", "AFSUITE_RUN_DIR"):
+                "KUBERNETES_CONTEXT"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AFSUITE_RUN_DIR", str(tmp_path / "default-run"))  # plans and journals go there
     safety.reset()
     yield
     safety.reset()
@@ -150,27 +152,23 @@ def test_blast_radius_nodes_refused():
 
 
 # ------------------------------------------------------------------------------------------ dry run / guard
-def test_dry_run_guard_returns_the_plan_and_records_it(tmp_path, monkeypatch):
+def test_guard_checks_everything_before_the_action_and_says_dry_run(tmp_path, monkeypatch):
     cfg = kubeconfig(tmp_path / "kc", {"dev": ("dev", "https://d")}, "dev")
     monkeypatch.setenv("KUBECONFIG", cfg)
     monkeypatch.setenv("AFSUITE_RUN_DIR", str(tmp_path / "run"))
     monkeypatch.setenv("AFSUITE_DRY_RUN", "true")
     monkeypatch.setenv("AFSUITE_ALLOWED_ZONES", "z1")
-    plan = guard("drain_nodes", nodes=[node("n1", "z1")], pods=["p1", "p2"])
-    assert plan is not None and plan["dry_run"] and plan["would_touch"] == {"nodes": ["n1"], "pods": ["p1", "p2"]}
-    assert safety.planned() == [plan]
-    lines = (tmp_path / "run" / "chaos" / "dry_run.jsonl").read_text().splitlines()
-    assert json.loads(lines[0])["action"] == "drain_nodes"
+    checked = guard("drain_nodes", nodes=[node("n1", "z1")], pods=["p1", "p2"])
+    assert checked.dry_run and checked.nodes == ("n1",) and checked.pods == ("p1", "p2")
+    assert checked.planned("drain_nodes")["would_touch"] == {"nodes": ["n1"], "pods": ["p1", "p2"]}
     monkeypatch.setenv("AFSUITE_DRY_RUN", "false")
-    assert guard("drain_nodes", nodes=[node("n1", "z1")]) is None
+    assert not guard("drain_nodes", nodes=[node("n1", "z1")]).dry_run
     with pytest.raises(ActivityFailed, match="outside the allowed set"):
         guard("drain_nodes", nodes=[node("n9", "z2")])
-
-
-def test_would_prints_the_plan(capsys):
-    plan = would("terminate_pods", ["agentflow-1"])
-    assert plan["would_touch"] == ["agentflow-1"]
-    assert "DRY RUN terminate_pods" in capsys.readouterr().out
+    refused = [e for e in plan.entries() if e.get("decision") == "refused"]
+    assert refused and "n9" in refused[0]["server"]
+    lines = (tmp_path / "run" / "chaos" / "safety.jsonl").read_text().splitlines()
+    assert "n9" in json.loads(lines[-1])["refused"]
 
 
 # ------------------------------------------------------------------------------------------ policy parsing
@@ -183,30 +181,55 @@ def test_policy_from_env_and_configuration(monkeypatch):
     assert SafetyPolicy.from_env(env=policy.to_env()) == policy
 
 
+@pytest.mark.parametrize(("sources", "expected"), [
+    # dry run: any source that asks for it wins; nothing can take it back
+    ([{"dry_run": True}, {"dry_run": False}], SafetyPolicy(dry_run=True)),
+    ([{"dry_run": False}, {"dry_run": True}], SafetyPolicy(dry_run=True)),
+    # production: allowed only when some source allows it and none forbids it
+    ([{"allow_production": True}, {}], SafetyPolicy(allow_production=True)),
+    ([{"allow_production": True}, {"allow_production": False}], SafetyPolicy()),
+    # allowed sets intersect, caps take the smallest
+    ([{"allowed_nodes": ("a", "b")}, {"allowed_nodes": ("b", "c")}], SafetyPolicy(allowed_nodes=("b",))),
+    ([{"max_pods": 5, "max_nodes": 1}, {"max_pods": 2}], SafetyPolicy(max_pods=2, max_nodes=1)),
+])
+def test_the_most_cautious_setting_wins(sources, expected):
+    assert SafetyPolicy.combine(*sources) == expected
+
+
+def test_configuration_cannot_undo_the_environments_dry_run(monkeypatch):
+    """Regression: chaos_env() wrote the target's AFSUITE_DRY_RUN=false over the caller's true."""
+    monkeypatch.setenv("AFSUITE_DRY_RUN", "true")
+    assert SafetyPolicy.from_env({"afsuite_dry_run": False}).dry_run
+
+
 @pytest.mark.parametrize(("var", "value", "msg"), [
     ("AFSUITE_ALLOW_PRODUCTION", "maybe", "AFSUITE_ALLOW_PRODUCTION: 'maybe' is not a boolean"),
     ("AFSUITE_MAX_PODS", "many", "AFSUITE_MAX_PODS: 'many' is not a whole number"),
     ("AFSUITE_MAX_NODES", "-1", "AFSUITE_MAX_NODES: -1 must be >= 0"),
 ])
 def test_bad_policy_values_name_the_variable(var, value, msg):
-    with pytest.raises(ActivityFailed, match=msg):
+    with pytest.raises(PolicyError, match=msg):
         SafetyPolicy.from_env(env={var: value})
 
 
 def test_policy_from_target_mapping():
-    data = {"name": "eks", "allow_production": False, "allowed_zones": ["eu-west-1a"], "max_nodes": 1}
-    assert SafetyPolicy.from_mapping(data) == SafetyPolicy(allowed_zones=("eu-west-1a",), max_nodes=1)
+    data = {"name": "eks", "allow_production": False, "allowed_zones": ["eu-west-1a"], "max_nodes": 1,
+            "dry_run": True}
+    assert SafetyPolicy.from_mapping(data) == SafetyPolicy(allowed_zones=("eu-west-1a",), max_nodes=1, dry_run=True)
+    assert settings_from({"name": "x"}, "t") == {}
 
 
 # ------------------------------------------------------------------------------------------ control in a real run
-def test_control_interrupts_a_real_chaos_run_on_a_production_context(tmp_path):
+@pytest.mark.parametrize("module", ["experiments.afchaos.controls.safety", "experiments.afchaos.safety"])
+def test_control_interrupts_a_real_chaos_run_on_a_production_context(tmp_path, module):
     """`chaos run` with the safety control against a context named like production: the run is interrupted
-    before the method; the action (which would write a marker file) never runs."""
+    before the method; the action (which would write a marker file) never runs. An experiment file written
+    for the earlier module name (experiments.afchaos.safety) is guarded the same way."""
     cfg = kubeconfig(tmp_path / "kc", {"eks-prod": ("eks-prod", "https://127.0.0.1:9")}, "eks-prod")
     marker = tmp_path / "action-ran"
     experiment = {
         "version": "1.0.0", "title": "safety", "description": "d",
-        "controls": [{"name": "safety", "provider": {"type": "python", "module": "experiments.afchaos.safety"}}],
+        "controls": [{"name": "safety", "provider": {"type": "python", "module": module}}],
         "method": [{"type": "action", "name": "touch", "provider": {
             "type": "process", "path": sys.executable, "arguments": ["-c", f"open({str(marker)!r}, 'w')"]}}],
     }

@@ -13,7 +13,7 @@ from chaoslib.exceptions import ActivityFailed
 from kubernetes.config import kube_config
 from typer.testing import CliRunner
 
-from experiments.afchaos import safety
+from experiments.afchaos import plan, safety, wire
 from experiments.afchaos.k8s import LOCAL_FAULT, SUITE_LABEL, Api
 from experiments.afchaos.node.actions import cordon_nodes
 from experiments.afchaos.safety import SafetyPolicy, check_context, check_nodes
@@ -28,19 +28,21 @@ def lc(tmp_path_factory):
 
 
 @pytest.fixture
-def kube_env(lc, monkeypatch):
+def kube_env(lc, monkeypatch, tmp_path):
     # The kubernetes client reads KUBECONFIG once, at import; chaosk8s then loads that default file. Setting
     # the env variable here is what a chaos process has from its start, so the client's default follows it.
     monkeypatch.setenv("KUBECONFIG", lc.kubeconfig)
     monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", lc.kubeconfig)
     monkeypatch.setenv("KUBERNETES_CONTEXT", lc.context)
     for var in ("AFSUITE_ALLOW_PRODUCTION", "AFSUITE_ALLOWED_NODES", "AFSUITE_ALLOWED_ZONES", "AFSUITE_DRY_RUN",
-                "AFSUITE_MAX_PODS", "AFSUITE_MAX_NODES", "AFSUITE_RUN_DIR"):
+                "AFSUITE_MAX_PODS", "AFSUITE_MAX_NODES"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AFSUITE_RUN_DIR", str(tmp_path / "run"))  # the plan of a dry run goes there
     safety.reset()
     api = Api()
     yield api
     api.close()
+    wire.uninstall()
 
 
 def test_local_context_passes_and_renamed_production_context_is_refused(lc, kube_env, tmp_path):
@@ -62,12 +64,15 @@ def test_local_nodes_always_allowed_real_nodes_are_not(kube_env):
         check_nodes([node], policy=SafetyPolicy())
 
 
-def test_guard_dry_run_reads_real_nodes(kube_env, monkeypatch):
+def test_dry_run_cordon_reads_real_nodes_and_changes_none(kube_env, monkeypatch):
     monkeypatch.setenv("AFSUITE_DRY_RUN", "true")
     names = [n["metadata"]["name"] for n in kube_env.items("/api/v1/nodes")][:2]
-    plan = safety.guard("cordon_nodes", nodes=names, api=kube_env)
-    assert plan is not None and plan["would_touch"]["nodes"] == names
+    planned = cordon_nodes(label_selector=f"kubernetes.io/hostname in ({','.join(names)})")
+    assert planned["dry_run"] and planned["would_touch"]["nodes"] == names and planned["cordoned"] == names
     assert not any((kube_env.get(f"/api/v1/nodes/{n}").get("spec") or {}).get("unschedulable") for n in names)
+    sent = {e["object"]["name"]: e["sent"] for e in plan.entries() if e.get("method") == "PATCH"}
+    # the local cluster serves dryRun=All (as upstream), so each planned cordon was sent with it and answered
+    assert set(sent) == set(names) and all(v == "dryRun=All" for v in sent.values()), sent
 
 
 def _empty_node(api: Api) -> str:

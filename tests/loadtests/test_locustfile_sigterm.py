@@ -52,3 +52,32 @@ def test_sigterm_stops_a_shape_run_gracefully(tmp_path):
     assert pq.ParquetFile(run / "streams.parquet").metadata.num_rows > 0
     assert not list((run / "streams").glob("part-*.parquet"))  # consolidated
     assert (run / "locust" / "stats_stats.csv").exists()  # Locust's own reports were written
+
+
+def test_sigterm_stops_the_run_when_stdout_and_stderr_are_a_dead_pipe(tmp_path):
+    """Regression (issue 12 kill matrix): Locust started by afsuite writes to a pipe that afsuite reads; when
+    afsuite is SIGKILLed, that pipe's reader is gone. gevent then printed the SIGTERM's KeyboardInterrupt to the
+    dead stderr, the print raised BrokenPipeError, the interrupt was lost and Locust ran its profile to the end."""
+    profile = tmp_path / "sigterm.yaml"
+    profile.write_text(PROFILE)
+    run = tmp_path / "run"
+    with ReferenceServer(api_key="k", args=["--ttft", "const:0.01", "--itl", "const:0.005"]) as srv:
+        env = {**os.environ, "AGENTFLOW_API_KEY": "k"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", srv.url,
+             "--profile", str(profile), "--run-dir", str(run), "-t", "120s"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not list((run / "streams").glob("part-*.parquet")) and time.monotonic() < deadline:
+                time.sleep(0.2)  # polling for the first rows on disk, bounded by the deadline
+            assert proc.stdout is not None
+            proc.stdout.close()  # the reader dies, as afsuite does when it is SIGKILLed
+            os.killpg(proc.pid, signal.SIGTERM)
+            code = proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert code in (0, 1), code
+    assert pq.ParquetFile(run / "streams.parquet").metadata.num_rows > 0

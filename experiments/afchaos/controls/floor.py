@@ -14,7 +14,7 @@ from typing import Any
 
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
-from experiments.afchaos import journal
+from experiments.afchaos import journal, safety
 from experiments.afchaos.deployment.probes import pdb_floor
 from experiments.afchaos.k8s import Api, namespace
 
@@ -43,6 +43,8 @@ def _watch(stop: threading.Event, deployment: str, ns: str, min_ready: int, inte
 def before_experiment_control(context: Experiment, configuration: Configuration = None, secrets: Secrets = None,
                               deployment: str = "agentflow", min_ready: int = 2, interval: float = 0.5,
                               **kwargs: Any) -> None:
+    if safety.dry_run(configuration=configuration):
+        return  # nothing changes in a dry run: no floor to watch
     stop = threading.Event()
     thread = threading.Thread(target=_watch, args=(stop, deployment, namespace(configuration), min_ready,
                                                    interval, secrets), name="floor-watch", daemon=True)

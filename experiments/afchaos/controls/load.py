@@ -24,8 +24,8 @@ from typing import Any
 from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
-from experiments.afchaos import journal
-from experiments.afchaos.controls import safeguard
+from experiments.afchaos import journal, plan, safety
+from experiments.afchaos.controls import children, safeguard
 
 _state: dict[str, Any] = {}
 
@@ -42,6 +42,11 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
                               warmup: float = 5.0, **kwargs: Any) -> None:
     if os.environ.get("AFSUITE_EXTERNAL_LOAD") == "1":
         return
+    if safety.dry_run(configuration=configuration):
+        plan.add(activity="background load", decision="not run",
+                 note=f"would run load profile {profile} against the service for the whole experiment; a dry run "
+                      "sends no traffic")
+        return
     run_dir = journal.run_dir()
     if run_dir is None:
         raise InterruptExecution("background load needs a run directory: set AFSUITE_RUN_DIR (afsuite chaos does)")
@@ -55,7 +60,11 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     if processes > 1:
         argv += ["--processes", str(processes)]
     log = open(run_dir / "locust" / "locust.log", "ab")  # noqa: SIM115 - closed when the process is stopped
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # its own session (a terminal's Ctrl-C reaches only chaostoolkit, which stops it after the rollbacks), and
+    # it dies with this process if this one is killed (children.launcher)
+    proc = subprocess.Popen([*children.launcher(), *argv], stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    children.record(run_dir, proc.pid, "locust (background load of the experiment)", argv=argv)
     _state.update(proc=proc, log=log, started=time.time())
     journal.record("load", {"pid": proc.pid, "profile": profile, "host": host, "started": _state["started"]})
     deadline = time.monotonic() + warmup

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from chaoslib.types import Activity, Configuration, Experiment, Journal, Run, Secrets
 
-from experiments.afchaos import journal
+from experiments.afchaos import journal, safety
 
 SCHEMA = pa.schema([("experiment", pa.string()), ("activity", pa.string()), ("kind", pa.string()),
                     ("start", pa.float64()), ("end", pa.float64()), ("status", pa.string()), ("hard", pa.bool_())])
@@ -40,6 +40,8 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
     start = _open.pop(name, None)
     if start is None or context.get("type") != "action":
         return  # probes are observations, not faults
+    if safety.dry_run(configuration=configuration):
+        return  # a dry run made no fault: there is no window to mark
     directory = journal.chaos_dir()
     if directory is None:
         return

@@ -18,7 +18,7 @@ from typing import Any
 from chaoslib.exit import exit_gracefully
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
-from experiments.afchaos import journal
+from experiments.afchaos import journal, safety
 from experiments.afchaos.service.probes import recent_outcomes
 
 _state: dict[str, Any] = {}
@@ -47,6 +47,8 @@ def _guard(stop: threading.Event, limit: float, window: float, interval: float, 
 def before_experiment_control(context: Experiment, configuration: Configuration = None, secrets: Secrets = None,
                               limit: float = 0.5, window: float = 20.0, interval: float = 2.0,
                               min_streams: int = 10, **kwargs: Any) -> None:
+    if safety.dry_run(configuration=configuration):
+        return  # no load in a dry run: nothing to guard
     stop = threading.Event()
     thread = threading.Thread(target=_guard, args=(stop, limit, window, interval, min_streams),
                               name="safeguard", daemon=True)

@@ -1,16 +1,20 @@
-"""Deployment probes: Ready replicas against the PodDisruptionBudget's floor, now and over the experiment."""
+"""Deployment probes: Ready replicas against the PodDisruptionBudget's floor, now and over the experiment, and a
+wait for a rollout to finish as `kubectl rollout status` waits (see `deployment/rollout.py`)."""
 
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from experiments.afchaos import journal
+from experiments.afchaos.deployment.rollout import rollout_state
 from experiments.afchaos.k8s import Api, namespace
 
-__all__ = ["ready_replicas_at_least_pdb_floor", "ready_replicas_never_below_floor"]
+__all__ = ["ready_replicas_at_least_pdb_floor", "ready_replicas_never_below_floor", "rollout_complete"]
 logger = logging.getLogger("chaostoolkit")
 
 
@@ -56,3 +60,36 @@ def ready_replicas_never_below_floor(min_ready: int = 2, configuration: Configur
     logger.info("Ready replicas never below the floor: lowest %s, floor %s, %s samples",
                 lowest["ready"], lowest["floor"], len(samples))
     return True
+
+
+def rollout_complete(name: str = "agentflow", ns: str | None = None, timeout: float = 300, interval: float = 0.5,
+                     configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Wait until the deployment's rollout is finished as `kubectl rollout status` decides it (the controller has
+    observed the latest generation; updated, ready and available replicas equal spec.replicas; no old
+    ReplicaSet holds pods); returns how long it took and each distinct waiting message. Raises ActivityFailed
+    when `timeout` seconds pass or the progress deadline is exceeded, naming what it still waited for."""
+    api = Api(secrets)
+    ns = namespace(configuration, ns)
+    started = time.time()
+    history: list[dict[str, Any]] = []
+    try:
+        while True:
+            dep = api.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{name}")
+            state = rollout_state(dep, api.items(f"/apis/apps/v1/namespaces/{ns}/replicasets"))
+            if not history or history[-1]["message"] != state.message:
+                history.append({"time": time.time(), "message": state.message})
+                logger.info("%s", state.message)
+            elapsed = time.time() - started
+            if state.done or state.failed or elapsed > timeout:
+                break
+            time.sleep(min(interval, max(0.0, timeout - elapsed)))
+    finally:
+        api.close()
+    result = {"deployment": name, "namespace": ns, "started": started, "seconds": round(time.time() - started, 3),
+              "done": state.done, "state": state.to_dict(), "history": history}
+    journal.record("rollouts", result)
+    if state.failed:
+        raise ActivityFailed(f"deployment {name}: {state.message}")
+    if not state.done:
+        raise ActivityFailed(f"deployment {name}: rollout not finished after {timeout:.0f} s: {state.message}")
+    return result

@@ -9,7 +9,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from experiments.afchaos import journal, safety
+from experiments.afchaos import journal, plan, safety
 from experiments.afchaos.k8s import SUITE_LABEL, SUITE_NOTE, Api, namespace
 from experiments.afchaos.node.drain import drain, eviction_candidates
 
@@ -52,12 +52,16 @@ def cordon(api: Api, names: list[str]) -> list[str]:
 
 def cordon_nodes(name: str | None = None, label_selector: str | None = None, count: int | None = None,
                  configuration: Configuration = None, secrets: Secrets = None) -> list[str] | dict[str, Any]:
-    """Cordon the selected nodes and mark them as cordoned by the suite; returns the nodes cordoned."""
+    """Cordon the selected nodes and mark them as cordoned by the suite; returns the nodes cordoned (in a dry
+    run: what it would have cordoned)."""
     api = Api(secrets)
     try:
         names = select_nodes(api, name=name, label_selector=label_selector, count=count)
-        plan = safety.guard("cordon_nodes", nodes=names, api=api, configuration=configuration, secrets=secrets)
-        return plan if plan is not None else cordon(api, names)
+        checked = safety.guard("cordon_nodes", nodes=names, api=api, configuration=configuration, secrets=secrets)
+        why = f"selected by {'name ' + name if name else 'label ' + str(label_selector)}"
+        with plan.intent("cordon_nodes", why):
+            marked = cordon(api, names)
+        return checked.planned("cordon_nodes", cordoned=marked) if checked.dry_run else marked
     finally:
         api.close()
 
@@ -79,19 +83,23 @@ def drain_nodes_respecting_pdb(
             pods = [p for n in nodes for p in eviction_candidates(api, n, delete_pods_with_local_storage)]
         except ValueError as exc:
             raise ActivityFailed(str(exc)) from None
-        plan = safety.guard("drain_nodes", nodes=nodes, pods=pods, api=api, configuration=configuration,
-                            secrets=secrets)
-        if plan is not None:
-            return plan
-        cordon(api, nodes)
-        try:
-            report = drain(api, nodes, timeout=timeout, retry_interval=retry_interval,
-                           with_local_storage=delete_pods_with_local_storage)
-        except ValueError as exc:
-            raise ActivityFailed(str(exc)) from None
+        checked = safety.guard("drain_nodes", nodes=nodes, pods=pods, api=api, configuration=configuration,
+                               secrets=secrets)
+        reasons = {n: _node_reason(n, pods, pod_label_selector, label_selector, name) for n in nodes}
+        reasons.update({p["metadata"]["name"]: f"runs on node {p['spec'].get('nodeName')}, which is drained"
+                        for p in pods})
+        with plan.intent("drain_nodes_respecting_pdb", reasons=reasons):
+            cordon(api, nodes)
+            try:
+                report = drain(api, nodes, timeout=timeout, retry_interval=retry_interval,
+                               with_local_storage=delete_pods_with_local_storage, dry_run=checked.dry_run)
+            except ValueError as exc:
+                raise ActivityFailed(str(exc)) from None
     finally:
         api.close()
     result = report.to_dict()
+    if checked.dry_run:
+        return checked.planned("drain_nodes", drain=result)
     journal.record("drains", result)
     if report.status == "stuck":
         raise ActivityFailed(report.summary())
@@ -104,10 +112,20 @@ def uncordon_suite_nodes(configuration: Configuration = None, secrets: Secrets =
     api = Api(secrets)
     try:
         names = [n["metadata"]["name"] for n in api.items("/api/v1/nodes", labelSelector=f"{SUITE_LABEL}=true")]
-        for node in names:
-            api.patch(f"/api/v1/nodes/{node}", {"metadata": {"labels": {SUITE_LABEL: None},
-                                                              "annotations": {SUITE_NOTE: None}},
-                                                 "spec": {"unschedulable": None}})
+        with plan.intent("uncordon_suite_nodes", f"cordoned by the suite (label {SUITE_LABEL}=true)", restoring=True):
+            for node in names:
+                api.patch(f"/api/v1/nodes/{node}", {"metadata": {"labels": {SUITE_LABEL: None},
+                                                                  "annotations": {SUITE_NOTE: None}},
+                                                     "spec": {"unschedulable": None}})
         return names
     finally:
         api.close()
+
+
+def _node_reason(node: str, pods: list[dict[str, Any]], pod_selector: str | None, label_selector: str | None,
+                 name: str | None) -> str:
+    here = sorted(p["metadata"]["name"] for p in pods if p["spec"].get("nodeName") == node)
+    if pod_selector:
+        return f"hosts pod(s) {', '.join(here) or '-'} matching {pod_selector}"
+    how = f"name {name}" if name else f"label {label_selector}"
+    return f"selected by {how}; pods to evict: {', '.join(here) or 'none'}"

@@ -18,7 +18,7 @@ from experiments.afchaos.k8s import Api, status_message
 @dataclass
 class DrainReport:
     nodes: list[str]
-    status: str = "drained"  # drained | stuck
+    status: str = "drained"  # drained | stuck | planned (dry run)
     evicted: list[dict[str, Any]] = field(default_factory=list)
     denials: list[dict[str, Any]] = field(default_factory=list)
     remaining: list[str] = field(default_factory=list)
@@ -31,6 +31,9 @@ class DrainReport:
 
     def summary(self) -> str:
         took = (self.ended or time.time()) - self.started
+        if self.status == "planned":
+            return (f"dry run: would drain {', '.join(self.nodes)}: {len(self.evicted)} eviction(s) planned, "
+                    f"{len(self.denials)} the API server would deny now (PDB)")
         if self.status == "stuck":
             last = self.denials[-1]["message"] if self.denials else "pods did not go away"
             return (f"drain of {', '.join(self.nodes)} STUCK after {took:.0f} s: {len(self.remaining)} pod(s) "
@@ -96,10 +99,17 @@ def _gone(api: Api, pod: dict[str, Any]) -> bool:
 
 
 def drain(api: Api, nodes: list[str], *, timeout: float, retry_interval: float,
-          with_local_storage: bool = False) -> DrainReport:
-    """Evict every candidate pod of `nodes` (already cordoned), retrying PDB denials until `timeout`."""
+          with_local_storage: bool = False, dry_run: bool = False) -> DrainReport:
+    """Evict every candidate pod of `nodes` (already cordoned), retrying PDB denials until `timeout`. In a dry
+    run each eviction is asked for once (the guard sends it with dryRun=All or not at all) and nothing is
+    waited for: the report's status is `planned`."""
     report = DrainReport(nodes=nodes)
     pods = [p for n in nodes for p in eviction_candidates(api, n, with_local_storage)]
+    if dry_run:
+        for pod in pods:
+            _evict(api, pod, report)
+        report.status, report.ended = "planned", time.time()
+        return report
     to_evict = list(pods)
     deadline = time.monotonic() + timeout
     while True:

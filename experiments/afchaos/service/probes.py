@@ -73,10 +73,15 @@ def recent_outcomes(window_seconds: float) -> dict[str, int]:
 
 
 def error_rate_below(limit: float = 0.01, window_seconds: float = 30.0, min_streams: int = 5,
-                     configuration: Configuration = None, secrets: Secrets = None) -> bool:
+                     wait_seconds: float = 0.0, configuration: Configuration = None, secrets: Secrets = None) -> bool:
     """The error rate (every non-ok outcome counts) of streams that ended in the last `window_seconds` is below
-    `limit`; raises ActivityFailed with the breakdown by outcome otherwise."""
+    `limit`; raises ActivityFailed with the breakdown by outcome otherwise. Waits up to `wait_seconds` for
+    `min_streams` streams to have ended (a load still starting on a busy machine), then judges what there is."""
+    deadline = time.monotonic() + wait_seconds
     counts = recent_outcomes(window_seconds)
+    while sum(counts.values()) < min_streams and time.monotonic() < deadline:
+        time.sleep(0.5)  # poll interval of a deadline-bounded wait for the load's first streams
+        counts = recent_outcomes(window_seconds)
     total = sum(counts.values())
     if total < min_streams:
         raise ActivityFailed(f"only {total} stream(s) ended in the last {window_seconds:.0f} s (need {min_streams}): "

@@ -15,7 +15,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from experiments.afchaos import journal, safety
+from experiments.afchaos import journal, plan, safety
 from experiments.afchaos.k8s import LOCAL_FAULT, ZONE_LABEL, Api, namespace
 from experiments.afchaos.node.actions import cordon, drain_nodes_respecting_pdb, select_nodes
 
@@ -45,37 +45,44 @@ def drain_zone(zone: str, timeout: float = 180, retry_interval: float = 5, confi
 def fail_zone(zone: str, pod_label_selector: str = "app.kubernetes.io/name=agentflow",
               configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Hard-fail every node of `zone` (local fault API), or approximate it on a real cluster (cordon + delete
-    the workload's pods there with grace 0). Returns what was done and which fault model ran."""
+    the workload's pods there with grace 0). Returns what was done (in a dry run: what would have been done)
+    and which fault model ran."""
     api = Api(secrets)
     try:
         nodes = _zone_nodes(api, zone)
         ns = namespace(configuration)
         pods = [p for p in api.items(f"/api/v1/namespaces/{ns}/pods", labelSelector=pod_label_selector)
                 if p["spec"].get("nodeName") in nodes]
-        plan = safety.guard("fail_zone", nodes=nodes, pods=pods, api=api, configuration=configuration,
-                            secrets=secrets)
-        if plan is not None:
-            return plan
-        if _is_local(api, nodes):
-            for node in nodes:
-                api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: "fail"}}})
-            result = {"fault": "zone-failure", "model": "local fault API: processes killed, nodes NotReady",
-                      "zone": zone, "nodes": nodes, "time": time.time()}
-        else:
-            cordon(api, nodes)
-            ns = namespace(configuration)
-            deleted = []
-            for pod in api.items(f"/api/v1/namespaces/{ns}/pods", labelSelector=pod_label_selector):
-                if pod["spec"].get("nodeName") in nodes:
-                    api.delete(f"/api/v1/namespaces/{ns}/pods/{pod['metadata']['name']}", {"gracePeriodSeconds": 0})
-                    deleted.append(pod["metadata"]["name"])
-            result = {"fault": "zone-failure", "model": "APPROXIMATION on a real cluster: zone cordoned and its "
-                      "workload pods deleted with grace 0 (machines and networking were not touched)",
-                      "zone": zone, "nodes": nodes, "deleted_pods": deleted, "time": time.time()}
+        checked = safety.guard("fail_zone", nodes=nodes, pods=pods, api=api, configuration=configuration,
+                               secrets=secrets)
+        reasons = {n: f"node of zone {zone}" for n in nodes}
+        reasons.update({p["metadata"]["name"]: f"{pod_label_selector} pod on node {p['spec'].get('nodeName')} "
+                        f"in zone {zone}" for p in pods})
+        with plan.intent("fail_zone", f"zone {zone} fails", reasons=reasons):
+            result = _local_failure(api, zone, nodes) if _is_local(api, nodes) else \
+                _approximated_failure(api, zone, nodes, [p["metadata"]["name"] for p in pods], ns)
     finally:
         api.close()
+    if checked.dry_run:
+        return checked.planned("fail_zone", **result)
     journal.record("zone_faults", result)
     return result
+
+
+def _local_failure(api: Api, zone: str, nodes: list[str]) -> dict[str, Any]:
+    for node in nodes:
+        api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: "fail"}}})
+    return {"fault": "zone-failure", "model": "local fault API: processes killed, nodes NotReady",
+            "zone": zone, "nodes": nodes, "time": time.time()}
+
+
+def _approximated_failure(api: Api, zone: str, nodes: list[str], pods: list[str], ns: str) -> dict[str, Any]:
+    cordon(api, nodes)
+    for pod in pods:
+        api.delete(f"/api/v1/namespaces/{ns}/pods/{pod}", {"gracePeriodSeconds": 0})
+    return {"fault": "zone-failure", "model": "APPROXIMATION on a real cluster: zone cordoned and its workload pods "
+            "deleted with grace 0 (machines and networking were not touched)", "zone": zone, "nodes": nodes,
+            "deleted_pods": pods, "time": time.time()}
 
 
 def recover_zone(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> list[str]:
@@ -85,11 +92,12 @@ def recover_zone(zone: str, configuration: Configuration = None, secrets: Secret
     try:
         nodes = _zone_nodes(api, zone)
         recovered = []
-        for node in nodes:
-            annotations = api.get(f"/api/v1/nodes/{node}")["metadata"].get("annotations") or {}
-            if LOCAL_FAULT in annotations:
-                api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: None}}})
-                recovered.append(node)
+        with plan.intent("recover_zone", f"local fault set on a node of zone {zone}", restoring=True):
+            for node in nodes:
+                annotations = api.get(f"/api/v1/nodes/{node}")["metadata"].get("annotations") or {}
+                if LOCAL_FAULT in annotations:
+                    api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: None}}})
+                    recovered.append(node)
         return recovered
     finally:
         api.close()

@@ -1,0 +1,64 @@
+"""Child processes that die with their parent, and the run directory's record of them (`pids.jsonl`).
+
+`launcher()` is an argv prefix: a tiny Python program that sets the Linux parent-death signal
+(`prctl(PR_SET_PDEATHSIG)`, kept across `exec`) and then execs the real command in the same process, so the
+child is sent `death_signal` the moment the process that started it dies, even by SIGKILL. It checks that its
+parent is still the one that started it (a parent that died before the prctl would otherwise be missed).
+No Python code runs between fork and exec in the parent's process (no `preexec_fn`, unsafe with threads).
+The signal goes when the starting *thread* ends, so children are started from a thread that outlives them.
+
+`record()` appends one line per child to `<run dir>/pids.jsonl`: pid, role, the process's create time and
+command line (so `afsuite recover` can tell a leftover from an unrelated process that reused the PID).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+PIDS_FILE = "pids.jsonl"
+PR_SET_PDEATHSIG = 1
+_ARM = (
+    "import ctypes, os, sys\n"
+    "parent, sig = int(sys.argv[1]), int(sys.argv[2])\n"
+    f"if ctypes.CDLL(None, use_errno=True).prctl({PR_SET_PDEATHSIG}, sig) != 0:\n"
+    "    sys.exit('cannot set the parent-death signal (prctl): errno %d' % ctypes.get_errno())\n"
+    "if os.getppid() != parent:\n"
+    "    os._exit(128 + sig)\n"
+    "os.execv(sys.argv[3], sys.argv[3:])\n"
+)
+
+
+def launcher(death_signal: int = signal.SIGTERM, parent: int | None = None) -> list[str]:
+    """The argv prefix that makes the command die (by `death_signal`) with this process (see module doc)."""
+    if not sys.platform.startswith("linux"):
+        return []  # prctl is Linux-only; elsewhere the run directory's pids.jsonl and `afsuite recover` remain
+    return [sys.executable, "-I", "-S", "-c", _ARM, str(parent or os.getpid()), str(int(death_signal))]
+
+
+def identity(pid: int) -> dict[str, Any] | None:
+    """{create_time, cmdline} of a live process (None when it is gone)."""
+    try:
+        proc = psutil.Process(pid)
+        return {"create_time": proc.create_time(), "cmdline": proc.cmdline()}
+    except psutil.Error:
+        return None
+
+
+def record(run_dir: Path | None, pid: int, role: str, **extra: Any) -> dict[str, Any]:
+    """Append `pid` (with its identity) to `<run_dir>/pids.jsonl`; returns the line written (nothing without a
+    run directory)."""
+    ident = identity(pid) or {}
+    line = {"pid": pid, "role": role, "parent": os.getpid(), "recorded": time.time(), **ident, **extra}
+    if run_dir is not None:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        with open(Path(run_dir) / PIDS_FILE, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line) + "\n")
+    return line
