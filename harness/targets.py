@@ -90,15 +90,18 @@ _HPA_NUMBERS = ("hpa_tolerance", "hpa_cpu_initialization_period_s", "hpa_initial
 
 def _check_hpa_settings(data: dict, path: Path) -> None:
     """The HPA controller settings are non-negative numbers; `hpa_expected` is an HPA spec the replay can use;
-    a target file describes a real cluster, whose scales are 1."""
+    the scales default to 1 (a real cluster); a target file that reaches a local cluster through another identity
+    states that cluster's scales, or the HPA's scaled windows would be judged against unscaled expectations."""
     for key in _HPA_NUMBERS:
         value = data.get(key, 0)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise TargetError(f"{path}: {key}: expected a number >= 0 (the HPA controller's setting), got {value!r}")
     for key in ("cpu_scale", "time_factor"):
-        if key in data and data[key] != 1:
-            raise TargetError(f"{path}: {key}: only the local cluster declares scales (a real cluster's CPU and "
-                              "time are real); remove the key")
+        value = data.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:
+            raise TargetError(f"{path}: {key}: expected a number >= 1, got {value!r}; a real cluster's scales are 1 "
+                              "(leave the key out); state another only for a local cluster started with "
+                              "--time-scale/--cpu-scale (`afsuite cluster status` shows them)")
     if data.get("hpa_expected") is not None:
         try:
             parse_expected(data["hpa_expected"])

@@ -23,7 +23,8 @@ def _target(lc: LocalCluster, tmp: Path) -> Path:
     path.write_text(yaml.safe_dump({
         "name": "local-chaos", "kubeconfig": lc.kubeconfig, "context": "agentflow-local-chaos",
         "namespace": lc.namespace, "selector": "app.kubernetes.io/name=agentflow", "deployment": "agentflow",
-        "service_url": lc.service_url, "api_key_file": str(Path(lc.state_dir) / "api-key")}))
+        "service_url": lc.service_url, "api_key_file": str(Path(lc.state_dir) / "api-key"),
+        "time_factor": 5}))  # the fast time scale of this local cluster: its HPA's windows are divided by 5
     return path
 
 

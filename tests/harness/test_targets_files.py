@@ -112,7 +112,8 @@ def test_a_target_states_the_hpa_it_expects(tmp_path):
      "hpa_expected: behavior.scaleDown.selectPolicy"),
     ({"hpa_expected": {"minReplicas": 3}}, "hpa_expected: maxReplicas"),
     ({"hpa_tolerance": -1}, "hpa_tolerance: expected a number >= 0"),
-    ({"cpu_scale": 10}, "cpu_scale: only the local cluster declares scales"),
+    ({"cpu_scale": 0.5}, "cpu_scale: expected a number >= 1"),
+    ({"time_factor": "fast"}, "time_factor: expected a number >= 1"),
 ])
 def test_bad_hpa_settings_name_the_file_and_field(tmp_path, extra, needle):
     path = write(tmp_path, {**BASE, **extra})
