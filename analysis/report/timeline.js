@@ -16,12 +16,14 @@
   tip.style.display = "none";
   document.body.appendChild(tip);
 
+  function trim(text) { return text.indexOf(".") < 0 ? text : text.replace(/0+$/, "").replace(/\.$/, ""); }
+
   function fmt(v, unit) {
     if (v === null || v === undefined || isNaN(v)) { return "–"; }
     if (unit === "s") {
       var a = Math.abs(v);
-      return a === 0 ? "0 s" : a < 1 ? (v * 1000).toPrecision(3).replace(/\.?0+$/, "") + " ms"
-        : v.toPrecision(3).replace(/\.?0+$/, "") + " s";
+      if (a >= 1000) { return Math.round(v) + " s"; }
+      return a === 0 ? "0 s" : a < 1 ? trim((v * 1000).toPrecision(3)) + " ms" : trim(v.toPrecision(3)) + " s";
     }
     if (unit === "%") { return (Math.round(v * 1000) / 1000) + " %"; }
     if (unit === "/s") { return (Math.round(v * 100) / 100) + "/s"; }
