@@ -134,5 +134,6 @@
   if (reset) { reset.addEventListener("click", function () { zoom(full[0], full[1]); }); }
   window.afTimeline = {plots: plots, zoom: zoom, full: full,
     range: function () { return plots.length ? [plots[0].scales.x.min, plots[0].scales.x.max] : null; }};
+  window.afTimeline.renderedMs = performance.now();  /* navigation start -> every chart drawn (benchmarks) */
   document.getElementById("timeline").setAttribute("data-ready", String(plots.length));
 })();

@@ -90,9 +90,10 @@ class Browser:
             if "method" in message:
                 self.events.append(message)
 
-    def wait_event(self, method: str, timeout: float | None = None) -> dict[str, Any]:
+    def wait_event(self, method: str, timeout: float | None = None, after: int = 0) -> dict[str, Any]:
+        """The first `method` event from events[after:] on, waiting for it with a deadline."""
         deadline = time.monotonic() + (timeout or self.timeout)
-        for event in self.events:
+        for event in self.events[after:]:
             if event["method"] == method:
                 return event
         while True:
@@ -108,8 +109,9 @@ class Browser:
         for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
             self.call(domain)
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        seen = len(self.events)
         self.call("Page.navigate", url=url)
-        self.wait_event("Page.loadEventFired")
+        self.wait_event("Page.loadEventFired", after=seen)
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
