@@ -105,3 +105,47 @@ def test_without_a_terminal_it_prints_plain_progress_lines(tmp_path):
                   "chaos pod-kill: terminate-one-random-pod"):
         assert field in line
     assert "\x1b[" not in out.getvalue()  # plain text for CI logs
+
+
+PROFILE = """
+name: live-load
+model: closed
+mix: {native_chat: 1}
+bodies: {prompt_chars: {dist: const, value: 50}, max_tokens: {dist: const, value: 16}, agent_pool: 8}
+stages: [{name: steady, kind: steady, duration: 12s, users: 3, spawn_rate: 10}]
+timeouts: {connect: 5s, stream: 20s, drain: 3s}
+"""
+
+
+def test_afsuite_load_in_a_pseudo_terminal_shows_the_panel_and_keeps_locust_off_the_screen(tmp_path):
+    """`afsuite load` end to end (its own reference server) on a pty: the panel with live numbers instead of
+    Locust's log lines, which go to locust/locust.log."""
+    (tmp_path / "live-load.yaml").write_text(PROFILE)
+    run = tmp_path / "run"
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AFSUITE_", "AGENTFLOW_"))}
+    env.update({"PYTHONPATH": str(REPO), "COLUMNS": "120", "LINES": "40", "TERM": "xterm-256color"})
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "load", str(tmp_path / "live-load.yaml"), "--run-dir",
+                             str(run)], stdin=slave, stdout=slave, stderr=slave, cwd=REPO, env=env,
+                            start_new_session=True)
+    os.close(slave)
+    screen, deadline = "", time.monotonic() + 150
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    screen += ANSI.sub("", os.read(master, 65536).decode("utf-8", "replace"))
+                except OSError:
+                    break
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+        proc.wait(timeout=30)
+        os.close(master)
+    assert proc.returncode == 0, screen[-3000:]
+    assert "steady / 3" in screen and "remaining" in screen and "streams/s (10 s)" in screen
+    assert re.search(r"TTFT p95 \(30 s\)\s+\d+ ms", screen), screen[-3000:]
+    assert re.search(r"streams/s \(10 s\)\s+[1-9]", screen), screen[-3000:]  # streams were counted live
+    assert "locust.runners" not in screen and "loadtests.recording" not in screen  # Locust's log is not shown
+    assert "locust.runners" in (run / "locust" / "locust.log").read_text()
