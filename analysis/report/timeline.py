@@ -75,6 +75,13 @@ def _window_panels(a: Analysis) -> list[dict[str, Any] | None]:
 
 
 def _users_panel(a: Analysis) -> dict[str, Any] | None:
+    loadgen = getattr(a.run, "loadgen", None)
+    if loadgen is not None and len(loadgen) and "users" in loadgen.columns and loadgen["users"].fillna(0).any():
+        per_second = loadgen.assign(second=np.floor(loadgen["time"].to_numpy(np.float64) - a.run.origin))
+        users = per_second.groupby(["second", "worker"])["users"].last().groupby(level=0).sum()
+        line = _series("users", users.to_numpy(np.float64), PALETTE[0], "users", step=True)
+        return _panel("users", "Load: users (load generator, per second)", "users",
+                      users.index.to_numpy(np.float64), [line])
     s = a.stages
     if not len(s) or "start_s" not in s.columns:
         return None
