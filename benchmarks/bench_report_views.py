@@ -12,13 +12,16 @@ timeline  A soak of `--hours` (default 8) at `--rate` streams/s (default 350: 8 
           headless, over the DevTools pipe) opens the file `--repeat` times with a fresh page each time; the
           number reported is the time from navigation start to the end of timeline.js (every chart drawn), read
           from `performance.now()` in the page. Median and range are printed, with the HTML size.
+report    The real thing at full size: benchmarks/bench_report.py's generator writes a run directory of `--streams`
+          (default 10 M) streams (one hour, open loop, 4 stages, every outcome), `build_report` writes its
+          report.html, and Chromium opens that file `--repeat` times, timed as above. Also prints the file size.
 trend     `--runs` (default 365) nightly run directories: 8 real ones (streams.parquet written, summary.json from
           the real analysis, the newest with a +50 % TTFT regression) and the rest copies of a real night's
           manifest and summary.json with perturbed metrics and their own start time. `trend_command` runs over the
           directory `--repeat` times (fresh output each time); median and range of the wall time are printed.
 
-Run: `.venv/bin/python benchmarks/bench_report_views.py [timeline|trend|both]`. On a shared machine the numbers
-vary with other load: the script prints the load average.
+Run: `.venv/bin/python benchmarks/bench_report_views.py [timeline|report|trend|both]` (both = timeline + trend).
+On a shared machine the numbers vary with other load: the script prints the load average.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "analysis"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 def soak_analysis(hours: float, rate: float, seed: int = 1) -> SimpleNamespace:
@@ -99,9 +103,46 @@ def timeline_page(analysis: SimpleNamespace) -> str:
         "</script></body></html>"])
 
 
-def bench_timeline(args: argparse.Namespace) -> None:
+def render_times(page: Path, profile: Path, repeat: int) -> tuple[list[float], int]:
+    """Milliseconds from navigation start to every chart drawn, per fresh page; and the points drawn."""
     from cdp import Browser
 
+    times, points = [], 0
+    with Browser(shutil.which("chromium") or "/usr/bin/chromium", profile, timeout=60) as browser:
+        for _ in range(repeat):
+            browser.open(page.as_uri(), 1400, 900)
+            browser.wait_for("document.getElementById('timeline').getAttribute('data-ready')", timeout=60)
+            times.append(browser.evaluate("afTimeline.renderedMs"))
+            points = browser.evaluate("afTimeline.plots.reduce((n, p) => n + p.data[0].length"
+                                      " * (p.data.length - 1), 0)")
+            assert not browser.console_errors(), browser.console_errors()
+    return times, points
+
+
+def bench_report(args: argparse.Namespace) -> None:
+    from bench_report import generate
+
+    from analysis.report import build_report
+
+    work = Path(tempfile.mkdtemp(prefix="bench-report-"))
+    try:
+        started = time.monotonic()
+        generate(work / "run", args.streams)
+        generated = time.monotonic() - started
+        started = time.monotonic()
+        outcome = build_report(work / "run")
+        built = time.monotonic() - started
+        times, points = render_times(outcome.report_html, work / "profile", args.repeat)
+        size = outcome.report_html.stat().st_size
+        print(f"report: {args.streams:,} streams (generated in {generated:.0f} s, report built in {built:.1f} s), "
+              f"report.html {size / 1e6:.2f} MB, {points:,} points drawn")
+        print(f"report timeline render (navigation start -> every chart drawn), {len(times)} runs: median "
+              f"{statistics.median(times):.0f} ms, range {min(times):.0f}..{max(times):.0f} ms")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_timeline(args: argparse.Namespace) -> None:
     started = time.monotonic()
     analysis = soak_analysis(args.hours, args.rate)
     html = timeline_page(analysis)
@@ -110,15 +151,7 @@ def bench_timeline(args: argparse.Namespace) -> None:
     try:
         page = work / "timeline.html"
         page.write_text(html)
-        times = []
-        with Browser(shutil.which("chromium") or "/usr/bin/chromium", work / "profile", timeout=60) as browser:
-            for _ in range(args.repeat):
-                browser.open(page.as_uri(), 1400, 900)
-                browser.wait_for("document.getElementById('timeline').getAttribute('data-ready')", timeout=60)
-                times.append(browser.evaluate("afTimeline.renderedMs"))
-                points = browser.evaluate("afTimeline.plots.reduce((n, p) => n + p.data[0].length"
-                                          " * (p.data.length - 1), 0)")
-                assert not browser.console_errors(), browser.console_errors()
+        times, points = render_times(page, work / "profile", args.repeat)
         streams = int(analysis.windows["started"].sum())
         print(f"timeline: {args.hours:g} h soak, {streams:,} streams, {len(analysis.windows):,} windows, "
               f"{len(analysis.cluster.frames['hpa']):,} cluster samples -> {points:,} points drawn, "
@@ -166,7 +199,8 @@ def bench_trend(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", default="both", choices=("timeline", "trend", "both"))
+    parser.add_argument("which", nargs="?", default="both", choices=("timeline", "report", "trend", "both"))
+    parser.add_argument("--streams", type=int, default=10_000_000)
     parser.add_argument("--hours", type=float, default=8.0)
     parser.add_argument("--rate", type=float, default=350.0)
     parser.add_argument("--runs", type=int, default=365)
@@ -175,6 +209,8 @@ def main() -> None:
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.which in ("timeline", "both"):
         bench_timeline(args)
+    if args.which == "report":
+        bench_report(args)
     if args.which in ("trend", "both"):
         bench_trend(args)
 

@@ -33,8 +33,8 @@ class Browser:
         self._from_child, from_child_w = os.pipe()
 
         def wire() -> None:  # runs in the child: the protocol's fixed descriptors (moved above 10 first, so
-            high_r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10)  # neither pipe end is overwritten by the other)
-            high_w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
+            high_r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD_CLOEXEC, 10)  # neither pipe end is overwritten by the other)
+            high_w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD_CLOEXEC, 10)
             os.dup2(high_r, 3)
             os.dup2(high_w, 4)
 
@@ -43,7 +43,7 @@ class Browser:
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen([executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
                                          stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
-                                         preexec_fn=wire, pass_fds=(3, 4, to_child_r, from_child_w))
+                                         preexec_fn=wire, close_fds=False)  # only fds 3 and 4 are inherited
         os.close(to_child_r)
         os.close(from_child_w)
         self.timeout, self._buffer, self._next = timeout, b"", 0
