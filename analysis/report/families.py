@@ -162,7 +162,9 @@ def _key_number(family: Family, analysis: Analysis) -> str:
     for verdict in ATTENTION:
         bad = [c for c in family.checks if c.verdict == verdict]
         if verdict == "incomplete" and bad:
-            return f"{len(bad)} incomplete (lacked data): " + ", ".join(c.name for c in bad)
+            reasons = list(dict.fromkeys(reason_of(c) or c.name for c in bad))
+            more = f" (+{len(reasons) - 1} other reasons)" if len(reasons) > 1 else ""
+            return f"{len(bad)} incomplete: {_short(reasons[0])}{more}"
         if bad:
             more = f" (+{len(bad) - 1} more {verdict})" if len(bad) > 1 else ""
             return f"{bad[0].name}: {humanize.measured_of_threshold(bad[0])}{more}"
@@ -182,6 +184,29 @@ def families(analysis: Analysis) -> list[Family]:
     for family in present:
         family.key_number = _key_number(family, analysis)
     return present
+
+
+def _short(text: str, limit: int = 110) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def reason_of(check: CheckResult) -> str | None:
+    """Why an INCOMPLETE or INVALID check could not be judged (the prefix CheckResult.incomplete/invalidated
+    wrote), or None."""
+    sentence = check.evidence.sentence
+    if check.verdict == "incomplete" and sentence.startswith("INCOMPLETE: "):
+        return sentence.removeprefix("INCOMPLETE: ").split(". Measured value kept", 1)[0]
+    if check.verdict == "invalid" and sentence.startswith("INVALID run ("):
+        return "invalid run: " + sentence.removeprefix("INVALID run (").split("); measured value kept", 1)[0]
+    return None
+
+
+def attention_groups(analysis: Analysis) -> list[tuple[str, str | None, list[CheckResult]]]:
+    """The attention checks with one shared reason folded: (verdict, shared reason or None, checks)."""
+    groups: dict[tuple[str, str], list[CheckResult]] = {}
+    for c in attention(analysis):
+        groups.setdefault((c.verdict, reason_of(c) or f"\0{c.name}"), []).append(c)
+    return [(v, None if r.startswith("\0") else r, cs) for (v, r), cs in groups.items()]
 
 
 def attention(analysis: Analysis) -> list[CheckResult]:

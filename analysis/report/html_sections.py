@@ -8,7 +8,7 @@ from html import escape
 
 from analysis.checks import CheckResult
 from analysis.report import humanize
-from analysis.report.families import Family, attention, families
+from analysis.report.families import Family, attention, attention_groups, families
 from analysis.report.folding import RECOVERY_HEADER, is_phase, is_recovery, phase_table, recovery_rows
 from analysis.report.model import Analysis
 
@@ -76,9 +76,17 @@ def attention_section(analysis: Analysis) -> str:
     if not checks:
         return '<p id="attention" class="ok">No check failed, none was invalid or incomplete.</p>'
     blocks = []
-    for c in checks:
-        blocks.append(f'<div class="attention" data-check="{escape(c.name)}"><h3>{_verdict(c)} {escape(c.name)}: '
-                      f'{escape(humanize.measured_of_threshold(c))} {_window(c)}</h3><p>{_evidence(c)}</p></div>')
+    for _, reason, group in attention_groups(analysis):
+        if reason is None:
+            c = group[0]
+            blocks.append(f'<div class="attention" data-check="{escape(c.name)}"><h3>{_verdict(c)} {escape(c.name)}: '
+                          f'{escape(humanize.measured_of_threshold(c))} {_window(c)}</h3><p>{_evidence(c)}</p></div>')
+            continue
+        items = "".join(f'<li data-check="{escape(c.name)}"><b>{escape(c.name)}</b>: '
+                        f"{escape(humanize.measured_of_threshold(c))} (for information) {_window(c)}<br>"
+                        f"<small>{_evidence(c)}</small></li>" for c in group)
+        blocks.append(f'<div class="attention"><h3>{_verdict(group[0])} {len(group)} check(s): {escape(reason)}</h3>'
+                      f"<ul>{items}</ul></div>")
     return f'<section id="attention"><h2>Needs attention ({len(checks)})</h2>{"".join(blocks)}</section>'
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analysis import fmt
+from analysis.checks import CheckResult
 from analysis.report import humanize
-from analysis.report.families import Family, attention, families
+from analysis.report.families import Family, attention, attention_groups, families
 from analysis.report.folding import RECOVERY_HEADER, is_phase, is_recovery, phase_table, recovery_rows
 from analysis.report.hpa_plot import DEVIATION_HEADER, deviation_table
 from analysis.report.model import Analysis
@@ -47,12 +48,24 @@ def _attention(analysis: Analysis) -> list[str]:
     if not checks:
         return ["No check failed, none was invalid or incomplete."]
     lines = [f"## Needs attention ({len(checks)})"]
-    for c in checks:
-        window = f", window {humanize.span(c.evidence.window_s)}" if c.evidence.window_s else ""
-        objects = f" Objects: {'; '.join(c.evidence.objects)}." if c.evidence.objects else ""
-        lines += ["", f"### {c.verdict.upper()} {c.name}: {humanize.measured_of_threshold(c)}{window}", "",
-                  c.evidence.sentence + objects]
+    for verdict, reason, group in attention_groups(analysis):
+        if reason is None:
+            c = group[0]
+            lines += ["", f"### {verdict.upper()} {c.name}: {humanize.measured_of_threshold(c)}{_where(c)}", "",
+                      c.evidence.sentence + _objects(c)]
+            continue
+        lines += ["", f"### {verdict.upper()} {len(group)} check(s): {reason}", ""]
+        lines += [f"- **{c.name}**: {humanize.measured_of_threshold(c)} (for information){_where(c)}. "
+                  f"{c.evidence.sentence}{_objects(c)}" for c in group]
     return lines
+
+
+def _where(c: CheckResult) -> str:
+    return f", window {humanize.span(c.evidence.window_s)}" if c.evidence.window_s else ""
+
+
+def _objects(c: CheckResult) -> str:
+    return f" Objects: {'; '.join(c.evidence.objects)}." if c.evidence.objects else ""
 
 
 def _family(f: Family) -> list[str]:

@@ -84,3 +84,18 @@ def test_vendored_uplot_is_checked_against_its_pinned_sha256(monkeypatch):
     with pytest.raises(vendor.VendorError, match="differs from the pinned"):
         vendor.asset("uplot/uPlot.min.css")
     vendor.asset.cache_clear()
+
+
+def test_checks_incomplete_for_one_reason_are_shown_once():
+    from types import SimpleNamespace
+
+    from analysis.report.families import attention_groups, reason_of
+
+    gap = "the observer did not see hpa during +460.0 s .. +465.8 s"
+    checks = [check("hpa.bounds").incomplete(gap), check("hpa.policy").incomplete(gap),
+              check("slo.ttft_p99", "fail"), check("pdb.floor").incomplete("no PDB samples")]
+    assert reason_of(checks[0]) == gap and reason_of(checks[2]) is None
+    groups = attention_groups(SimpleNamespace(checks=checks))
+    assert [(v, r, [c.name for c in cs]) for v, r, cs in groups] == [
+        ("fail", None, ["slo.ttft_p99"]), ("incomplete", gap, ["hpa.bounds", "hpa.policy"]),
+        ("incomplete", "no PDB samples", ["pdb.floor"])]
