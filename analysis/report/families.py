@@ -201,6 +201,14 @@ def reason_of(check: CheckResult) -> str | None:
     return None
 
 
+def without_reason(check: CheckResult) -> str:
+    """The evidence sentence without the INCOMPLETE/INVALID prefix (shown once for a group)."""
+    for marker in (". Measured value kept for information only. ", "; measured value kept for information only. "):
+        if marker in check.evidence.sentence:
+            return check.evidence.sentence.split(marker, 1)[1]
+    return check.evidence.sentence
+
+
 def attention_groups(analysis: Analysis) -> list[tuple[str, str | None, list[CheckResult]]]:
     """The attention checks with one shared reason folded: (verdict, shared reason or None, checks)."""
     groups: dict[tuple[str, str], list[CheckResult]] = {}

@@ -8,7 +8,7 @@ from html import escape
 
 from analysis.checks import CheckResult
 from analysis.report import humanize
-from analysis.report.families import Family, attention, attention_groups, families
+from analysis.report.families import Family, attention, attention_groups, families, without_reason
 from analysis.report.folding import RECOVERY_HEADER, is_phase, is_recovery, phase_table, recovery_rows
 from analysis.report.model import Analysis
 
@@ -50,9 +50,12 @@ def _window(check: CheckResult) -> str:
     return f'<span class="zoom"{_zoom_attrs(check)}>{escape(text)}</span>'
 
 
+def _objects(check: CheckResult) -> str:
+    return f" Objects: {'; '.join(check.evidence.objects)}." if check.evidence.objects else ""
+
+
 def _evidence(check: CheckResult) -> str:
-    objects = f" Objects: {'; '.join(check.evidence.objects)}." if check.evidence.objects else ""
-    return escape(check.evidence.sentence + objects)
+    return escape(check.evidence.sentence + _objects(check))
 
 
 def _verdict(check: CheckResult) -> str:
@@ -84,7 +87,7 @@ def attention_section(analysis: Analysis) -> str:
             continue
         items = "".join(f'<li data-check="{escape(c.name)}"><b>{escape(c.name)}</b>: '
                         f"{escape(humanize.measured_of_threshold(c))} (for information) {_window(c)}<br>"
-                        f"<small>{_evidence(c)}</small></li>" for c in group)
+                        f"<small>{escape(without_reason(c) + _objects(c))}</small></li>" for c in group)
         blocks.append(f'<div class="attention"><h3>{_verdict(group[0])} {len(group)} check(s): {escape(reason)}</h3>'
                       f"<ul>{items}</ul></div>")
     return f'<section id="attention"><h2>Needs attention ({len(checks)})</h2>{"".join(blocks)}</section>'

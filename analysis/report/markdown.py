@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from analysis import fmt
 from analysis.checks import CheckResult
 from analysis.report import humanize
-from analysis.report.families import Family, attention, attention_groups, families
+from analysis.report.families import Family, attention, attention_groups, families, without_reason
 from analysis.report.folding import RECOVERY_HEADER, is_phase, is_recovery, phase_table, recovery_rows
 from analysis.report.hpa_plot import DEVIATION_HEADER, deviation_table
 from analysis.report.model import Analysis
@@ -56,7 +56,7 @@ def _attention(analysis: Analysis) -> list[str]:
             continue
         lines += ["", f"### {verdict.upper()} {len(group)} check(s): {reason}", ""]
         lines += [f"- **{c.name}**: {humanize.measured_of_threshold(c)} (for information){_where(c)}. "
-                  f"{c.evidence.sentence}{_objects(c)}" for c in group]
+                  f"{without_reason(c)}{_objects(c)}" for c in group]
     return lines
 
 

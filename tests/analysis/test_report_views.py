@@ -99,3 +99,6 @@ def test_checks_incomplete_for_one_reason_are_shown_once():
     assert [(v, r, [c.name for c in cs]) for v, r, cs in groups] == [
         ("fail", None, ["slo.ttft_p99"]), ("incomplete", gap, ["hpa.bounds", "hpa.policy"]),
         ("incomplete", "no PDB samples", ["pdb.floor"])]
+    from analysis.report.families import without_reason
+
+    assert without_reason(checks[0]) == "hpa.bounds sentence"
