@@ -74,3 +74,18 @@ def test_a_directory_of_runs_and_bad_input(nights, tmp_path, capsys):
     assert len(json.loads((tmp_path / "out" / "trend.json").read_text())["runs"]) == 29
     assert trend_command([tmp_path / "missing"], tmp_path / "out") == 5
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_trend_html_draws_its_charts_in_chromium(nights, tmp_path):
+    from cdp import Browser
+    from test_report_browser import chromium
+
+    history, bad, _ = nights
+    assert trend_command([*history, bad], tmp_path / "out") == 1
+    with Browser(chromium(), tmp_path / "profile") as browser:
+        browser.open((tmp_path / "out" / "trend.html").as_uri(), 1400, 900)
+        charts = browser.wait_for("document.getElementById('charts').getAttribute('data-ready')")
+        assert int(charts) >= 4  # TTFT, E2E, error rate, goodput (this run has no cluster metrics)
+        assert browser.console_errors() == []
+        assert "REGRESSION" in browser.evaluate("document.getElementById('verdict').textContent")
+        assert browser.evaluate("document.querySelectorAll('#runs tbody tr.regressed').length") == 1
