@@ -52,6 +52,11 @@
         ctx.fillRect(x0, top, Math.max(x1 - x0, 2), height);
         ctx.fillStyle = "#cf222e";
         ctx.fillText(b.label, x0 + 3, top + 12 * devicePixelRatio * (1 + (i % 3)));
+      } else if (b.kind === "alert") {
+        ctx.fillStyle = "rgba(191,135,0,0.16)";
+        ctx.fillRect(x0, top, Math.max(x1 - x0, 2), height);
+        ctx.fillStyle = "#9a6700";
+        ctx.fillText(b.label, x0 + 3, top + height - 14 * devicePixelRatio);
       } else if (first) {
         ctx.fillStyle = i % 2 ? "rgba(76,114,176,0.06)" : "rgba(85,168,104,0.06)";
         ctx.fillRect(x0, top, x1 - x0, height);

@@ -3,7 +3,8 @@ plus labelled bands (load stages, fault windows, node cordons) drawn on every pa
 
 Panels: load (stage users or arrival rate, started/finished/goodput streams/s), streams by outcome per second,
 error rate, TTFT/ITL and E2E percentiles per window, replicas (HPA desired/current, deployment Ready), and the PDB
-(allowed disruptions, healthy vs floor) with the number of cordoned nodes. Series sampled more densely than the
+(allowed disruptions, healthy vs floor) with the number of cordoned nodes. Alert checks' evidence windows (when the
+run has alert checks) are drawn as orange bands. Series sampled more densely than the
 display can show are downsampled with analysis.report.downsample.minmax, so spikes stay visible.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.report.downsample import minmax
+from analysis.report.families import family_of
 from analysis.report.model import Analysis
 
 OUTCOME_COLOURS = {"ok": "#1a7f37", "http_error": "#c44e52", "stream_error": "#dd8452", "truncated": "#8172b3",
@@ -145,6 +147,11 @@ def bands(a: Analysis) -> list[dict[str, Any]]:
     out = [{"kind": "stage", "label": name, "start": round(s, 3), "end": round(e, 3)} for name, s, e in a.stage_spans]
     out += [{"kind": "fault", "label": name, "start": round(s, 3), "end": round(max(e, s + 0.5), 3)}
             for name, s, e in a.mark_spans]
+    for check in getattr(a, "checks", []):  # alert checks (when the run has them): their evidence window
+        window = check.evidence.window_s
+        if family_of(check) == "alerts" and window and check.verdict != "skipped":
+            out.append({"kind": "alert", "label": check.name, "start": round(window[0], 3),
+                        "end": round(max(window[1], window[0] + 0.5), 3)})
     return out
 
 

@@ -102,3 +102,15 @@ def test_checks_incomplete_for_one_reason_are_shown_once():
     from analysis.report.families import without_reason
 
     assert without_reason(checks[0]) == "hpa.bounds sentence"
+
+
+def test_alert_checks_become_timeline_bands():
+    from types import SimpleNamespace
+
+    from analysis.report.timeline import bands
+
+    a = SimpleNamespace(stage_spans=[("steady", 0.0, 60.0)], mark_spans=[("pod-kill", 20.0, 25.0)],
+                        checks=[check("alerts.AgentFlowErrors", "fail"), check("alerts.quiet", "skipped"),
+                                check("slo.ttft_p99")])
+    assert [(b["kind"], b["label"]) for b in bands(a)] == [("stage", "steady"), ("fault", "pod-kill"),
+                                                           ("alert", "alerts.AgentFlowErrors")]
