@@ -31,7 +31,7 @@ CARD_STYLE = """
 .attention h3 { margin: 0.2em 0; font-size: 1em; }
 details.family { border: 1px solid #d0d7de; border-radius: 6px; margin: 0.4em 0; padding: 0.3em 0.8em; }
 details.family > summary { cursor: pointer; font-weight: 600; }
-.zoom { cursor: pointer; color: #0969da; text-decoration: underline dotted; }
+.zoom { cursor: pointer; color: #0969da; text-decoration: underline dotted; white-space: nowrap; }
 """
 
 
