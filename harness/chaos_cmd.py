@@ -19,7 +19,7 @@ import typer
 
 from analysis import exitcodes
 from experiments.afchaos.policy import SafetyPolicy
-from harness import runs
+from harness import live, runs
 from harness.chaos_run import experiment_path, run_experiment
 from harness.observer import Observer
 from harness.preflight import check_target, free_run_dir, keep_plans, plan_experiments, run_policy
@@ -85,7 +85,8 @@ def _run(directory: Path, tgt: Target, path: Path, policy: SafetyPolicy, stop: O
     try:
         if observer is not None:
             observer.start()
-        verdict = run_experiment(str(path), tgt, directory, policy=policy, echo=typer.echo)
+        with live.live_view(directory, 0.0):  # chaostoolkit's output -> chaos/<experiment>.console.log
+            verdict = run_experiment(str(path), tgt, directory, policy=policy, echo=typer.echo)
     except KeyboardInterrupt:
         typer.echo("chaos: stopped; finalising the run directory")
     finally:

@@ -17,9 +17,10 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import IO
 
 from experiments.afchaos.policy import SafetyPolicy
-from harness import processes
+from harness import live, processes
 from harness.journal import ExperimentVerdict, read_verdict
 from harness.target import Target
 
@@ -73,7 +74,7 @@ def run_experiment(name: str, target: Target, run_dir: Path, *, policy: SafetyPo
             "run", "--journal-path", str(journal), str(path)]
     if not quiet:
         echo(f"chaos run {path.name} -> {journal}")
-    output = {"stdout": open(os.devnull, "wb"), "stderr": open(os.devnull, "wb")} if quiet else {}  # noqa: SIM115
+    output = _output(quiet, chaos_dir / f"{path.stem}.console.log")
     proc = processes.spawn(argv, role=f"chaos run {path.stem}", run_dir=run_dir,
                            env=chaos_env(target, run_dir, policy, extra_env, path.stem), **output)
     try:
@@ -94,6 +95,17 @@ def run_experiment(name: str, target: Target, run_dir: Path, *, policy: SafetyPo
         for handle in output.values():
             handle.close()
     return read_verdict(journal, path.stem)
+
+
+def _output(quiet: bool, console_log: Path) -> dict[str, IO[bytes]]:
+    """Where chaostoolkit's own output goes: nowhere when quiet, its console log when the live view shows
+    (harness/live.py), else the terminal."""
+    if quiet:
+        return {"stdout": open(os.devnull, "wb"), "stderr": open(os.devnull, "wb")}
+    if live.enabled():
+        handle = open(console_log, "ab")  # noqa: SIM115 - closed after the run
+        return {"stdout": handle, "stderr": handle}
+    return {}
 
 
 def _rollback(target: Target, echo: Callable[[str], None]) -> None:

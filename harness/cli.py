@@ -57,6 +57,18 @@ def compare(run_dir: Path = typer.Argument(..., help="the run to judge"),
     raise typer.Exit(compare_command(run_dir, baseline, tolerances, force=force))
 
 
+@app.command("trend", epilog=EPILOG)
+def trend(runs: list[Path] = typer.Argument(..., help="run directories, or directories of runs (e.g. runs/)"),
+          out: Path | None = typer.Option(None, help="where to write trend.md/html/json (default: <runs>/trend)"),
+          tolerances: Path | None = typer.Option(None, help="YAML/JSON tolerances, as for compare"),
+          window: int = typer.Option(7, help="baseline: this many earlier completed runs")) -> None:
+    """Key metrics across runs (nightly soaks), each run flagged against a rolling baseline with compare's rules;
+    exit 1 when the newest run regressed."""
+    from analysis.trend_cli import trend_command
+
+    raise typer.Exit(trend_command(runs, out, tolerances, window))
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from harness import processes
+from harness import live, processes
 from loadtests import rundir
 from loadtests.profiles import Profile, load_profile
 from loadtests.salvage import salvage
@@ -108,7 +108,7 @@ def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, 
     echo(f"load: profile {parsed.name} ({parsed.model} loop, {parsed.duration:.0f} s) -> "
          f"{rundir.safe_url(host)}")
     echo(f"load: run directory {target} (time bound {bound:.0f} s)")
-    code, killed = _run_bounded(cmd, env, bound, echo, target, stopping)
+    code, killed, log = _run_watched(cmd, env, bound, echo, target, stopping, parsed.duration)
     if killed:
         salvage(target)
         raise LoadRunError(f"locust overran its time bound of {bound:.0f} s and was killed; "
@@ -118,10 +118,25 @@ def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, 
         raise ApiKeyRefused(f"{aborted.get('message', 'the API key was refused')}; the run stopped early "
                             f"({target})")
     if code not in (0, 1) or not (target / "load" / "accounting.json").exists():
-        raise LoadRunError(f"locust exited with code {code} without completing the run; see the output above "
-                           f"and {target}")
+        seen = "its last lines:\n" + "\n".join(log.tail) + f"\n(all in {log.path})" if log else "the output above"
+        raise LoadRunError(f"locust exited with code {code} without completing the run; see {seen} and {target}")
     echo(f"load: done (locust exit code {code}{', some streams failed' if code == 1 else ''}); {target}")
     return target
+
+
+def _run_watched(cmd: list[str], env: dict[str, str], bound: float, echo: Callable[[str], None], run_dir: Path,
+                 stopping: threading.Event | None, planned_s: float) -> tuple[int, bool, live.LineLog | None]:
+    """`_run_bounded` with the live view (harness/live.py) on screen and Locust's own lines in locust/locust.log;
+    with AFSUITE_LIVE=0, Locust's lines are echoed as before."""
+    if not live.enabled():
+        return (*_run_bounded(cmd, env, bound, echo, run_dir, stopping), None)
+    log = live.LineLog(run_dir / "locust" / "locust.log")
+    echo(f"load: Locust's output -> {log.path}")
+    try:
+        with live.live_view(run_dir, planned_s):
+            return (*_run_bounded(cmd, env, bound, log, run_dir, stopping), log)
+    finally:
+        log.close()
 
 
 def _run_bounded(cmd: list[str], env: dict[str, str], bound: float, echo: Callable[[str], None],

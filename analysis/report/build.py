@@ -46,7 +46,7 @@ def render(analysis: Analysis) -> dict[str, bytes]:
     """Every report file, relative to report/, as bytes."""
     plots = {**render_plots(analysis), **render_cluster_plots(analysis), **render_hpa_plots(analysis)}
     files = {f"plots/{name}": png for name, (_, png) in plots.items()}
-    files["report.md"] = render_markdown(analysis).encode("utf-8")
+    files["report.md"] = render_markdown(analysis, list(plots)).encode("utf-8")
     files["report.html"] = render_html(analysis, plots).encode("utf-8")
     files["junit.xml"] = render_junit(analysis)
     files["summary.json"] = render_summary(analysis).encode("utf-8")

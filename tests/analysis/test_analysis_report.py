@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -78,30 +78,39 @@ def test_summary_json(failing):
     assert summary["run"]["name"] == "failing" and summary["run"]["profile"]["slos"]["ttft_p99"] == 2.0
 
 
-def test_html_is_self_contained_with_verdicts_first(failing):
+def test_html_is_self_contained_with_the_verdict_and_cards_first(failing):
     _, outcome = failing
     html = outcome.report_html.read_text()
-    assert html.index('id="verdicts"') < html.index("<img")
-    assert "slo.error_rate" in html and "FAIL" in html
-    images = html.split('<img alt="')[1:]
-    assert len(images) == 2
-    for image in images:
-        data = image.split('src="data:image/png;base64,')[1].split('"')[0]
-        assert base64.b64decode(data).startswith(PNG_MAGIC)
-    assert "http://" not in html and "https://" not in html and "<script" not in html  # offline
+    order = ['id="overall"', 'id="cards"', 'id="attention"', 'id="timeline"', 'id="checks"', "<h2>Run</h2>"]
+    positions = [html.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert 'data-verdict="fail"' in html and 'class="card FAIL" data-family="slo"' in html
+    attention = html[html.index('id="attention"'):html.index('id="timeline"')]
+    assert 'data-check="slo.error_rate"' in attention and "By outcome" in attention  # full evidence up front
+    for check in outcome.checks:
+        assert f'data-check="{check.name}"' in html
+    assert "<img" not in html  # the timeline replaces the PNGs, which stay in plots/ and report.md
+    external = r"""(src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?(https?:)?//|@import"""
+    assert not re.search(external, html)  # offline: nothing loaded from anywhere
+    assert "uPlot" in html and '<script type="application/json" id="timeline-data">' in html
     for png in (outcome.report_dir / "plots").glob("*.png"):
         assert png.read_bytes().startswith(PNG_MAGIC)
 
 
-def test_markdown_starts_with_the_verdict_table(failing):
+def test_markdown_opens_with_the_verdict_then_families_then_attention(failing):
     _, outcome = failing
-    lines = outcome.report_md.read_text().splitlines()
-    header = lines.index("| Check | Verdict | Measured | Threshold | Window | Evidence |")
-    assert header < lines.index("## Metrics")
-    rows = lines[header + 2 : header + 2 + len(outcome.checks)]
-    assert [r.split(" | ")[0].lstrip("| ") for r in rows] == [c.name for c in outcome.checks]
-    assert all(r.count(" | ") == 5 for r in rows)
-    text = "\n".join(lines)
+    text = outcome.report_md.read_text()
+    lines = text.splitlines()
+    assert lines[2].startswith("**Overall verdict: FAIL**")
+    glance, attention, checks = (lines.index(h) for h in ("## At a glance", "## Needs attention (1)",
+                                                          "## Checks by family"))
+    assert glance < attention < checks < lines.index("## Metrics")
+    assert lines[glance + 2] == "| Family | Status | Key number | Checks |"
+    assert any(line.startswith("| SLOs | FAIL | slo.error_rate: 3.75 % (threshold 1 %)") for line in lines)
+    assert lines[attention + 2].startswith("### FAIL slo.error_rate: 3.75 % (threshold 1 %)")
+    for check in outcome.checks:
+        assert f"| {check.name} | {check.verdict.upper()} |" in text
+    assert "![latency.png](plots/latency.png)" in text
     assert "first_token - scheduled" in text and "gap_count / len(gap_sample)" in text  # formulas stated
 
 
