@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.report.model import Analysis
-from analysis.report.plots import _figure, _png, _stages
+from analysis.report.plots import panels
 
 ZONE_COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3")
 
@@ -79,20 +79,8 @@ def cluster_plot(analysis: Analysis) -> bytes | None:
         rows.append(("Scheduled, non-terminating pods per zone", _zones))
     if not rows:
         return None
-    fig, axes = _figure(len(rows))
-    for ax, (title, draw) in zip(axes, rows, strict=True):
-        draw(ax, analysis)
-        ax.set_title(title, fontsize=9, loc="left")
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="upper right", fontsize=7)
-    end = float(analysis.windows["start_s"].max() + analysis.window_s) if len(analysis.windows) else None
-    if end:
-        axes[0].set_xlim(0, end)
-    _stages(axes, analysis)
-    fig.suptitle("Cluster: replicas, disruption budget, placement (fault marks hatched red)")
-    return _png(fig)
+    return panels(analysis, [(title, lambda ax, d=draw: d(ax, analysis)) for title, draw in rows],
+                  "Cluster: replicas, disruption budget, placement (fault marks hatched red)")
 
 
 def render_cluster_plots(analysis: Analysis) -> dict[str, tuple[str, bytes]]:

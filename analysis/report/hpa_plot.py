@@ -11,7 +11,7 @@ import numpy as np
 
 from analysis.checks.hpa_conformance import Replayed, replayed
 from analysis.report.model import Analysis
-from analysis.report.plots import _figure, _png, _stages
+from analysis.report.plots import panels
 
 __all__ = ["DEVIATION_HEADER", "deviation_table", "hpa_plot", "render_hpa_plots"]
 
@@ -86,20 +86,7 @@ def hpa_plot(analysis: Analysis, items: list[Replayed]) -> bytes | None:
             ("HPA metrics (as the HPA reported them) vs targets", lambda ax: _metrics(ax, analysis, items)),
             ("Replicas: desired, current, Ready; the replay's expected path and band; deviations (X)",
              lambda ax: _replicas(ax, analysis, items))]
-    fig, axes = _figure(len(rows))
-    for ax, (title, draw) in zip(axes, rows, strict=True):
-        draw(ax)
-        ax.set_title(title, fontsize=9, loc="left")
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="upper right", fontsize=7)
-    end = float(analysis.windows["start_s"].max() + analysis.window_s) if len(analysis.windows) else None
-    if end:
-        axes[0].set_xlim(0, end)
-    _stages(axes, analysis)
-    fig.suptitle("HPA: load, metrics vs target, replicas against the replay of upstream's algorithm")
-    return _png(fig)
+    return panels(analysis, rows, "HPA: load, metrics vs target, replicas against the replay of upstream's algorithm")
 
 
 def _replayed(analysis: Analysis) -> list[Replayed]:

@@ -8,6 +8,7 @@ global (pyplot state, the process-wide backend) is touched.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,24 @@ def _stages(axes: list[Any], analysis: Analysis) -> None:
             ha="left", va="bottom", fontsize=7, color="#cf222e", rotation=90,
         )
     axes[-1].set_xlabel("seconds since run start")
+
+
+def panels(analysis: Analysis, rows: list[tuple[str, Callable[[Any], None]]], title: str) -> bytes:
+    """One figure of stacked panels on the report's time axis (stages and fault marks drawn on each)."""
+    fig, axes = _figure(len(rows))
+    for ax, (caption, draw) in zip(axes, rows, strict=True):
+        draw(ax)
+        ax.set_title(caption, fontsize=9, loc="left")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper right", fontsize=7)
+    end = float(analysis.windows["start_s"].max() + analysis.window_s) if len(analysis.windows) else None
+    if end:
+        axes[0].set_xlim(0, end)
+    _stages(axes, analysis)
+    fig.suptitle(title)
+    return _png(fig)
 
 
 def _x(analysis: Analysis) -> np.ndarray:
