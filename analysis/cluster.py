@@ -43,7 +43,8 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 MARK_COLUMNS = ("experiment", "activity", "kind", "start", "end", "status")
 MARK_OPTIONAL = ("hard",)  # a hard fault (grace-0 kill, failed machines): analysis/checks/hard_faults.py
-STREAM_COLUMNS = ("stream_id", "pod", "scheduled", "sent", "headers", "first_token", "end", "outcome", "error")
+STREAM_COLUMNS = ("stream_id", "pod", "scheduled", "sent", "headers", "first_token", "end", "outcome", "error",
+                  "endpoint", "expected_s")
 JSONL_FILES = ("drains", "terminations", "long_streams", "floor", "effects", "canary")
 MAX_NAMED_STREAMS = 2_000_000
 

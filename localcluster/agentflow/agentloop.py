@@ -73,6 +73,8 @@ def plan_run(sim: Simulator, run_seconds: float | None, iterations: int | None) 
         return RunPlan(ttfts, tokens, tuple(max(MIN_TOOL_S, sim.tool_duration()) for _ in range(k - 1)))
     itl = cfg.itl.median()
     left = run_seconds - sum(ttfts) - sum(n * itl for n in tokens)
+    if k == 1:  # no tool to fill the time: the one model call thinks longer before its first token
+        return RunPlan((ttfts[0] + max(0.0, left),), tokens, ())
     weights = [sim.rng.lognormvariate(0.0, 1.0) for _ in range(k - 1)]
     total = sum(weights) or 1.0
     tools = tuple(max(MIN_TOOL_S, left * w / total) for w in weights)

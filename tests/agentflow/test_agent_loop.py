@@ -64,6 +64,15 @@ def test_run_length_hint_sets_the_tool_pauses(make_server):
     assert 2.4 <= took < 4.5
 
 
+def test_short_run_hint_without_iterations_is_one_long_model_turn(make_server):
+    srv = make_server(args=FAST)
+    started = time.monotonic()
+    _, sse, raw = _run(srv.url, "loop-one", run_seconds=1.2)  # ~10 s per iteration: one iteration
+    took = time.monotonic() - started
+    assert raw.endswith("data: [DONE]\n\n") and "tool_call" not in sse.names()
+    assert 1.15 <= took < 3.5
+
+
 def test_server_side_iteration_distribution(make_server):
     srv = make_server(args=[*FAST, "--agent-iterations", "const:2", "--tool-duration", "const:0.3"])
     started = time.monotonic()
