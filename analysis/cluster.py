@@ -37,6 +37,7 @@ CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # columns read when the file has them (older runs lack them)
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "deployments": ("grace_s", "prestop_s", "server_drain_s", "agent_timeout_s"),
     "pods": ("uid", "start_time", "ready_transition", "cpu_request", "memory_request"),
     "hpa": ("cpu_utilization", "cpu_target", "last_scale_time", "metrics", "conditions", "target_ref",
             "metric_values"),
