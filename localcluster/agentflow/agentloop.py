@@ -14,6 +14,8 @@ What decides a run's shape (first match wins):
 Iterations are capped by ``--max-iterations`` (AgentFlow's ``max_iterations``, 15 in the production guide). The
 plan is built one iteration at a time (a 150 s run never holds all its frames in memory); the last iteration's
 tokens go through :class:`~.generation.Job`'s own token path, which honours capacity, CPU cost and write timeout.
+A run holds a capacity slot (the model's concurrency) only during its model turns: it gives the slot back while a
+tool runs and asks for one again (FIFO, like a new run) for its next turn, so under saturation later turns wait.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ TIMEOUT_CODE = "TIMEOUT"
 MIN_TOOL_S = 0.05
 _NV = len(VOCAB_JSON)
 SECONDS_PER_ITERATION = 10.0  # iterations derived from a hinted run length when the hint names none
+SINGLE_TURN_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,11 @@ class RunPlan:
 
 
 def _iterations_for(seconds: float, cap: int) -> int:
-    return max(1, min(cap, round(seconds / SECONDS_PER_ITERATION)))
+    """One model turn for a run under SINGLE_TURN_S, else one iteration per ~10 s and at least two (a model
+    turn, a tool call, the final answer), capped."""
+    if seconds < SINGLE_TURN_S:
+        return 1
+    return max(1, min(cap, max(2, round(seconds / SECONDS_PER_ITERATION))))
 
 
 def plan_run(sim: Simulator, run_seconds: float | None, iterations: int | None) -> RunPlan | None:
@@ -73,8 +80,9 @@ def plan_run(sim: Simulator, run_seconds: float | None, iterations: int | None) 
         return RunPlan(ttfts, tokens, tuple(max(MIN_TOOL_S, sim.tool_duration()) for _ in range(k - 1)))
     itl = cfg.itl.median()
     left = run_seconds - sum(ttfts) - sum(n * itl for n in tokens)
-    if k == 1:  # no tool to fill the time: the one model call thinks longer before its first token
-        return RunPlan((ttfts[0] + max(0.0, left),), tokens, ())
+    if k == 1:  # no tool to fill the time: the one model call streams a longer answer
+        extra = math.ceil(max(0.0, left) / itl) if itl > 0 else 0
+        return RunPlan(ttfts, (tokens[0] + extra,), ())
     weights = [sim.rng.lognormvariate(0.0, 1.0) for _ in range(k - 1)]
     total = sum(weights) or 1.0
     tools = tuple(max(MIN_TOOL_S, left * w / total) for w in weights)
@@ -125,6 +133,7 @@ class AgentJob(Job):
                     t += sim.itl()
                 call_id = f"call_{self.offset}_{i + 1}"
                 steps.append((t, framer.tool_call(call_id), "frame"))
+                steps.append((t, b"", "release"))  # the model is idle while the tool runs
                 t += plan.tools[i]
                 steps.append((t, framer.tool_result(call_id, plan.tools[i]), "frame"))
             else:
@@ -142,7 +151,15 @@ class AgentJob(Job):
             return
         due, frame, kind = self.steps.pop()
         if kind == "next":
-            self._next_turn(due)
+            if self.has_slot:
+                self._next_turn(due)
+            elif not self.sim.capacity.request(self):  # the next model turn waits for a slot like a new run
+                self._send(self.framer.error("MODEL_OVERLOADED", "model capacity exhausted, retry later"), due, True)
+            return
+        if kind == "release":
+            self.has_slot = False
+            self.sim.capacity.release()
+            self._arm(self.steps[-1][0])
             return
         self._send([frame], due)
         if kind == "token":

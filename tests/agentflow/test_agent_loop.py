@@ -126,3 +126,18 @@ def test_loop_flags_are_validated():
         parse_config(["--agent-iterations", "many"], env={})
     with pytest.raises(ConfigError, match="--max-iterations"):
         parse_config(["--max-iterations", "0"], env={})
+
+
+def test_a_run_gives_its_slot_back_while_a_tool_runs(make_server):
+    """--capacity 1: run B's model turn uses the slot during run A's 1 s tool call, so both end in about 1.1 s,
+    not 2.2 s (one after the other)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv = make_server(args=[*FAST, "--capacity", "1", "--agent-iterations", "const:2", "--tool-duration",
+                            "const:1.0"])
+    started = time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda name: _run(srv.url, name), ["slot-a", "slot-b"]))
+    took = time.monotonic() - started
+    assert all(raw.endswith("data: [DONE]\n\n") and "error" not in sse.names() for _, sse, raw in runs)
+    assert took < 1.9, f"the runs did not share the slot during the tool calls ({took:.2f} s)"
