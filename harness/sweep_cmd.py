@@ -32,7 +32,7 @@ from localcluster.agentflow.process import ReferenceServer
 from localcluster.workload.manifests import find, load_manifests
 from localcluster.workload.variants import VARIANTS, apply_variant
 
-DEFAULT_LEVELS = "4,8,16,32,48,64,80,96,128"
+DEFAULT_LEVELS = "8,16,32,64,96,128,160"
 
 
 def _pod_template(variant: str) -> tuple[list[str], float, float]:
@@ -100,7 +100,8 @@ def _markdown(levels: list[LevelStats], verdict: str, sentence: str, variant: st
 def sweep_command(
     profile: str = typer.Argument("sweep", help="load profile of every level (loadtests/profiles)"),
     variant: str = typer.Option("good", help="workload variant whose pod template is swept"),
-    cpu_scale: float = typer.Option(10.0, help="resource metrics = real process CPU x this (as the cluster's)"),
+    cpu_scale: float = typer.Option(1.0, help="CPU utilization = real process CPU x this / request (1 = what a "
+                                    "real cluster's HPA reads; 10 = the demo cluster's --cpu-scale)"),
     levels: str = typer.Option(DEFAULT_LEVELS, help="concurrent streams per level, comma-separated, ascending"),
     step_seconds: float = typer.Option(30.0, help="seconds each level starts streams"),
     budget: float = typer.Option(540.0, help="stop starting levels after this many seconds"),
