@@ -5,7 +5,8 @@ scale-down), every stream it served that was in flight then (start <= t < end) i
 `expected_s` (the run length the load asked the agent for) when recorded, else end - start for a stream that
 completed, else unknown (a cut stream without an expected length is at least end - start long). Its fate is
 completed (ok), cut (truncated: no terminator) or errored (any other outcome; an agent-timeout error is its own
-fate, `timed_out`, not the disruption's doing). The disruption is the experiment whose chaos mark spans t, else
+fate, `timed_out`, not the disruption's doing). The disruption is the activity of the chaos mark that spans t
+(e.g. terminate-one-random-pod, drain-zone; the experiment's title when the mark names no activity), else
 `hpa-scale-down` when the Deployment's spec.replicas fell within SCALE_DOWN_WINDOW_S before t, else `other`.
 
 Formulas: elapsed = t - start; needed = start + length - t (what the stream still needed when its pod began
@@ -77,7 +78,9 @@ def disruption_of(cluster: ClusterData, ends: dict[str, float]) -> dict[str, tup
             m = marks[marks["experiment"].notna() & (marks["start"] <= t + 1.0)
                       & (marks["end"].isna() | (marks["end"] >= t - 1.0))]
             if len(m):
-                name, hard = str(m["experiment"].iloc[-1]), bool(m["hard"].any())
+                row = m.iloc[-1]  # the mark's activity names the disruption (e.g. drain-zone); else its experiment
+                label = row["activity"] if isinstance(row.get("activity"), str) and row["activity"] else None
+                name, hard = str(label or row["experiment"]), bool(m["hard"].any())
         if name == "other" and deps is not None and len(deps) and "spec_replicas" in deps.columns:
             recent = deps[(deps["time"] >= t - SCALE_DOWN_WINDOW_S) & (deps["time"] <= t + 1.0)]
             if len(recent) and recent["spec_replicas"].astype(float).diff().lt(0).any():

@@ -66,11 +66,11 @@ def test_production_grace_cuts_long_agent_runs_with_the_arithmetic():
     result = check(data(60.0, 45.0))  # allowed min(60, 10 + 45) = 55 s: runs needing 70/2, 150/2, 170/2 > 55
     assert result.verdict == "fail" and result.measured == 2  # 150 and 170 s runs; the 70 s one needed 35 s
     text = result.evidence.sentence
-    assert "pod-kill" in text and A in text
+    assert "delete_pods" in text and A in text
     assert "grace 60 s, preStop 10 s, server drain 45 s" in text and "= 55 s" in text
     assert "< agent timeout 180 s" in text
     assert "still needed more than ~75 s" in text and "the longest that survived needed 35 s" in text
-    table = result.evidence.details["by_length"]["pod-kill"]
+    table = result.evidence.details["by_length"]["delete_pods"]
     assert table["120-180 s"] == {"cut": 2} and table["60-120 s"] == {"completed": 1}
     assert table["<10 s"] == {"completed": 1} and table["30-60 s"] == {"completed": 1}
     assert result.evidence.details["allowed_s"] == 55.0
@@ -82,13 +82,13 @@ def test_long_grace_passes_the_same_check():
     assert result.verdict == "pass" and result.measured == 0
     assert "none shorter than the agent timeout 180 s was cut" in result.evidence.sentence
     assert ">= agent timeout 180 s" in result.evidence.sentence
-    assert result.evidence.details["by_length"]["pod-kill"]["120-180 s"] == {"completed": 2}
+    assert result.evidence.details["by_length"]["delete_pods"]["120-180 s"] == {"completed": 2}
 
 
 def test_agent_timeout_is_not_the_disruptions_doing():
     result = check(data(200.0, 190.0, timeout_last=True))
     assert result.verdict == "pass"
-    assert result.evidence.details["by_length"]["pod-kill"]["120-180 s"] == {"completed": 1, "timed_out": 1}
+    assert result.evidence.details["by_length"]["delete_pods"]["120-180 s"] == {"completed": 1, "timed_out": 1}
 
 
 def test_hard_fault_is_left_to_the_hard_fault_checks():
@@ -107,7 +107,7 @@ def test_older_run_without_expected_length_uses_lower_bounds():
     c.streams = c.streams.drop(columns=["expected_s"])
     result = check(c)
     assert result.verdict == "fail" and result.measured == 2
-    assert result.evidence.details["by_length"]["pod-kill"]["unknown"] == {"cut": 2}
+    assert result.evidence.details["by_length"]["delete_pods"]["unknown"] == {"cut": 2}
     assert "grace settings" not in result.evidence.sentence
 
 
