@@ -6,7 +6,8 @@ same container args, its CPU request, the HPA's CPU target from the variant's ma
 replica, no HPA in the way. Each level runs `python -m loadtests.sweep` with that many closed-loop users for
 `--step-seconds`; the pod's CPU in the level is read from /proc and scaled by `--cpu-scale` like the kubelet's
 resource metrics. The sweep stops by itself at the first level that breaks the SLO (the knee: beyond it latency
-only grows, guidellm's over-saturation rule), at the top level, or at `--budget` seconds.
+only grows, guidellm's over-saturation rule), at the top level, at `--budget` seconds, or when the load process
+used more than GENERATOR_LIMIT of a core (the generator saturated: the verdict is then INVALID).
 Results: `<run-dir>/sweep.json` (every level and the verdict) and `sweep.md` (a table and the formulas).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -33,6 +35,7 @@ from localcluster.workload.manifests import find, load_manifests
 from localcluster.workload.variants import VARIANTS, apply_variant
 
 DEFAULT_LEVELS = "8,16,32,64,96,128,160"
+GENERATOR_LIMIT = 0.90  # the load process's CPU share above which a level's latency is the client's (INVALID)
 
 
 def _pod_template(variant: str) -> tuple[list[str], float, float]:
@@ -69,17 +72,26 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _run_level(srv: ReferenceServer, key: str, users: int, seconds: float, profile: str, out: Path) -> pd.DataFrame:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_level(srv: ReferenceServer, key: str, users: int, seconds: float, profile: str,
+               out: Path) -> tuple[pd.DataFrame, float]:
+    """The level's streams and the load process's CPU share (CPU seconds / wall seconds, one core = 1.0)."""
     env = {**os.environ, "AGENTFLOW_API_KEY": key}
+    cpu0, t0 = _children_cpu(), time.monotonic()
     cmd = [sys.executable, "-m", "loadtests.sweep", "--url", srv.url, "--users", str(users), "--seconds",
            str(seconds), "--profile", profile, "--out", str(out)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 400)
     if proc.returncode != 0:
         raise RuntimeError(f"sweep level {users}: the load process failed ({proc.stderr.strip()[-300:]})")
+    generator = (_children_cpu() - cpu0) / max(time.monotonic() - t0, 1e-9)
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line]
     return pd.DataFrame(rows, columns=["endpoint", "sent", "first_token", "end", "outcome", "error", "pod",
                                        "expected_s"]).astype({"sent": float, "first_token": float, "end": float,
-                                                              "expected_s": float})
+                                                              "expected_s": float}), generator
 
 
 def _markdown(levels: list[LevelStats], verdict: str, sentence: str, variant: str, scale: float) -> str:
@@ -124,6 +136,7 @@ def sweep_command(
     directory.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(16)
     done: list[LevelStats] = []
+    saturated = ""
     started = time.monotonic()
     with ReferenceServer(api_key=key, pod_name="sweep-pod", args=args, ready_timeout=30.0) as srv:
         _wait_ready(srv.url, 30.0)
@@ -132,16 +145,23 @@ def sweep_command(
                 typer.echo(f"sweep: budget of {budget:g} s spent; stopping before {users} streams")
                 break
             cpu0, t0 = _cpu_seconds(srv.pid), time.monotonic()
-            rows = _run_level(srv, key, users, step_seconds, profile, directory / f"level-{users}.jsonl")
+            rows, generator = _run_level(srv, key, users, step_seconds, profile, directory / f"level-{users}.jsonl")
             util = (_cpu_seconds(srv.pid) - cpu0) / max(time.monotonic() - t0, 1e-9) * cpu_scale / request
             stats = level_stats(users, rows, util, SweepSlos())
             done.append(stats)
             typer.echo(f"sweep: {users:4d} streams: {stats.streams} recorded, TTFT p99 {stats.ttft_p99:.2f} s, "
                        f"E2E p99 {stats.e2e_p99:.2f}{'x' if stats.stretch else ' s'}, errors "
                        f"{stats.error_rate:.1%}, CPU {util:.0%} of request: {'; '.join(stats.broken) or 'SLO held'}")
+            if generator > GENERATOR_LIMIT:
+                saturated = f"the load generator used {generator:.0%} of a core at {users} streams (limit " \
+                            f"{GENERATOR_LIMIT:.0%}): latency there measures the client, not the pod"
+                typer.echo(f"sweep: {saturated}; stopping")
+                break
             if knee(done)[1] is not None:
                 break
     result = hpa_target_check(done, target, margin)
+    if saturated:
+        result = result.invalidated(saturated)
     report = {"variant": variant, "cpu_scale": cpu_scale, "cpu_request": request, "hpa_target": target,
               "profile": profile, "step_seconds": step_seconds, "took_s": time.monotonic() - started,
               "check": result.to_dict()}
