@@ -116,6 +116,16 @@ def table(flying: pd.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
     return out
 
 
+def per_disruption(flying: pd.DataFrame) -> str:
+    """e.g. "drain-zone: 7 streams on 2 pods (completed 6, cut 1); hpa-scale-down: 3 streams on 1 pod (...)"."""
+    parts = []
+    for dis, group in flying.groupby("disruption", sort=False):
+        fates = ", ".join(f"{k} {v}" for k, v in group["fate"].value_counts().items())
+        pods = group["pod"].nunique()
+        parts.append(f"{dis}: {len(group)} stream(s) on {pods} pod(s) ({fates})")
+    return "; ".join(parts)
+
+
 def survival_limit(flying: pd.DataFrame) -> tuple[float | None, float | None]:
     """(longest `needed` among completed streams, shortest `needed` among cut/errored ones), known lengths only."""
     known = flying[flying["length_known"]]
@@ -144,7 +154,8 @@ def evaluate_survival_by_length(cluster: ClusterData, origin: float) -> list[Che
     flying["hard"] = [causes[p][1] for p in flying["pod"]]
     arithmetic, allowed, timeout = budget(cluster)
     survived, shortest_cut = survival_limit(flying)
-    details = {"by_length": table(flying), "allowed_s": allowed, "agent_timeout_s": timeout,
+    victims = {str(d): sorted(set(g["pod"])) for d, g in flying.groupby("disruption", sort=False)}
+    details = {"by_length": table(flying), "pods": victims, "allowed_s": allowed, "agent_timeout_s": timeout,
                "longest_survived_needed_s": survived, "shortest_cut_needed_s": shortest_cut,
                "buckets": list(LABELS)}
     bad = flying[~flying["hard"] & flying["fate"].isin(["cut", "errored"]) & (flying["lower_bound"] < timeout)]
@@ -154,7 +165,7 @@ def evaluate_survival_by_length(cluster: ClusterData, origin: float) -> list[Che
              + ".")
     if not len(bad):
         sentence = (f"{len(flying)} stream(s) in flight at {flying['pod'].nunique()} terminating pod(s) "
-                    f"({', '.join(sorted(set(flying['disruption'])))}); none shorter than the agent timeout "
+                    f"({per_disruption(flying)}); none shorter than the agent timeout "
                     f"{timeout:g} s was cut by a graceful disruption"
                     + ("" if survived is None else f"; the longest still needed {survived:.0f} s") + f". {arithmetic}.")
         return [CheckResult(NAME, "pass", 0, 0, "streams", Evidence(sentence, window(flying["t"], origin),
@@ -164,7 +175,8 @@ def evaluate_survival_by_length(cluster: ClusterData, origin: float) -> list[Che
     named = [f"{dis}: {pod} {n}" for (dis, pod), n in per.items()]
     sentence = (f"{len(bad)} of {len(flying)} stream(s) in flight at a graceful disruption were cut although "
                 f"shorter than the agent timeout {timeout:g} s (by disruption and pod: {', '.join(named[:8])}"
-                f"{' ...' if len(named) > 8 else ''}).{limit} {arithmetic}.")
+                f"{' ...' if len(named) > 8 else ''}).{limit} In flight per disruption: {per_disruption(flying)}. "
+                f"{arithmetic}.")
     objects = listed([f"{r.pod}: {r.stream_id} {r.fate} length {_s(r.lower_bound)}{'' if r.length_known else '+'}"
                       f", needed {_s(r.needed)} after {r.disruption} began" for r in bad.itertuples()])
     return [CheckResult(NAME, "fail", len(bad), 0, "streams", Evidence(sentence, window(bad["t"], origin), objects,

@@ -100,6 +100,8 @@ def test_hpa_scale_down_is_named_as_the_disruption():
     result = check(data(60.0, 45.0, mark_frame=None, deployments=scaled))
     assert result.verdict == "fail" and "hpa-scale-down" in result.evidence.sentence
     assert set(result.evidence.details["by_length"]) == {"hpa-scale-down"}
+    assert result.evidence.details["pods"] == {"hpa-scale-down": [A]}  # the ReplicaSet's victim and its streams
+    assert "hpa-scale-down: 6 stream(s) on 1 pod(s) (completed 4, cut 2)" in result.evidence.sentence
 
 
 def test_older_run_without_expected_length_uses_lower_bounds():
