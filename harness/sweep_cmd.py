@@ -32,9 +32,10 @@ from analysis.capacity import LevelStats, SweepSlos, hpa_target_check, knee, lev
 from analysis.report.atomic import write_atomic
 from localcluster.agentflow.process import ReferenceServer
 from localcluster.workload.manifests import find, load_manifests
+from localcluster.workload.timescale import LAPTOP_CPU_SCALE
 from localcluster.workload.variants import VARIANTS, apply_variant
 
-DEFAULT_LEVELS = "8,16,32,64,96,128,160"
+DEFAULT_LEVELS = "2,4,8,16,32,64,96,128"
 GENERATOR_LIMIT = 0.90  # the load process's CPU share above which a level's latency is the client's (INVALID)
 
 
@@ -112,8 +113,9 @@ def _markdown(levels: list[LevelStats], verdict: str, sentence: str, variant: st
 def sweep_command(
     profile: str = typer.Argument("sweep", help="load profile of every level (loadtests/profiles)"),
     variant: str = typer.Option("good", help="workload variant whose pod template is swept"),
-    cpu_scale: float = typer.Option(1.0, help="CPU utilization = real process CPU x this / request (1 = what a "
-                                    "real cluster's HPA reads; 10 = the demo cluster's --cpu-scale)"),
+    cpu_scale: float = typer.Option(LAPTOP_CPU_SCALE, help="CPU utilization = real process CPU x this / request, "
+                                    "as the HPA of a local cluster with this --cpu-scale reads it (default: "
+                                    "make demo's; 1 = real units, what a real cluster's HPA reads)"),
     levels: str = typer.Option(DEFAULT_LEVELS, help="concurrent streams per level, comma-separated, ascending"),
     step_seconds: float = typer.Option(30.0, help="seconds each level starts streams"),
     budget: float = typer.Option(540.0, help="stop starting levels after this many seconds"),
