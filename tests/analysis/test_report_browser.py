@@ -102,7 +102,8 @@ def test_dom_has_verdict_table_and_every_plot(report, tmp_path):
     assert [r[0] for r in rows] == [c.name for c in outcome.checks]
     assert [r[1] for r in rows] == [c.verdict.upper() for c in outcome.checks]
     plots = sorted(p.name for p in (outcome.report_dir / "plots").glob("*.png"))
-    assert plots == ["cluster.png", "hpa.png", "latency.png", "throughput.png"] and len(dom.images) == len(plots)
+    assert plots == ["cluster.png", "hpa.png", "latency.png", "survival_by_length.png", "throughput.png"]
+    assert len(dom.images) == len(plots)
     for src in dom.images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1]).startswith(PNG)
