@@ -8,7 +8,8 @@ replica, no HPA in the way. Each level runs `python -m loadtests.sweep` with tha
 resource metrics. The sweep stops by itself at the first level that breaks the SLO (the knee: beyond it latency
 only grows, guidellm's over-saturation rule), at the top level, at `--budget` seconds, or when the load process
 used more than GENERATOR_LIMIT of a core (the generator saturated: the verdict is then INVALID).
-Results: `<run-dir>/sweep.json` (every level and the verdict) and `sweep.md` (a table and the formulas).
+Results: `<run-dir>/sweep.json` (every level and the verdict), `sweep.md` (a table and the formulas) and
+`sweep.png` (the curve: latency against the SLO, CPU against the HPA target, the knee).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import typer
 from analysis import exitcodes
 from analysis.capacity import LevelStats, SweepSlos, hpa_target_check, knee, level_stats
 from analysis.report.atomic import write_atomic
+from analysis.report.sweep_plot import sweep_plot
 from localcluster.agentflow.process import ReferenceServer
 from localcluster.workload.manifests import find, load_manifests
 from localcluster.workload.timescale import LAPTOP_CPU_SCALE
@@ -170,6 +172,9 @@ def sweep_command(
     write_atomic(directory / "sweep.json", json.dumps(report, indent=2, default=_nan).encode())
     write_atomic(directory / "sweep.md", _markdown(done, result.verdict, result.evidence.sentence, variant,
                                                    cpu_scale).encode())
+    png = sweep_plot(done, target)
+    if png is not None:
+        write_atomic(directory / "sweep.png", png)
     typer.echo(f"{result.name}: {result.verdict.upper()} - {result.evidence.sentence}")
     typer.echo(f"sweep: {directory / 'sweep.md'} ({time.monotonic() - started:.0f} s)")
     raise typer.Exit(exitcodes.BY_VERDICT.get(result.verdict, exitcodes.FAIL))

@@ -52,3 +52,10 @@ def test_no_knee_or_knee_at_the_first_level_is_incomplete():
     assert hpa_target_check(sweep([0.1, 0.2], broken_from=9)).verdict == "incomplete"
     first = hpa_target_check(sweep([0.9, 1.0], broken_from=0))
     assert first.verdict == "incomplete" and "start the sweep lower" in first.evidence.sentence
+
+
+def test_sweep_curve_is_a_png():
+    from analysis.report.sweep_plot import sweep_plot
+
+    assert sweep_plot(sweep([0.2, 0.4, 0.9, 1.5], broken_from=3), 0.70).startswith(b"\x89PNG")
+    assert sweep_plot([], 0.70) is None
