@@ -112,6 +112,37 @@ def _markdown(levels: list[LevelStats], verdict: str, sentence: str, variant: st
     return "\n".join(lines)
 
 
+def _sweep(args: list[str], steps: list[int], seconds: float, profile: str, directory: Path, cpu_factor: float,
+           budget: float) -> tuple[list[LevelStats], str]:
+    """Run the levels against one pod until the knee, the top level, the budget or a saturated generator;
+    returns the levels and, when the generator saturated, why (else "")."""
+    key = secrets.token_hex(16)
+    done: list[LevelStats] = []
+    started = time.monotonic()
+    with ReferenceServer(api_key=key, pod_name="sweep-pod", args=args, ready_timeout=30.0) as srv:
+        _wait_ready(srv.url, 30.0)
+        for users in steps:
+            if time.monotonic() - started > budget:
+                typer.echo(f"sweep: budget of {budget:g} s spent; stopping before {users} streams")
+                break
+            cpu0, t0 = _cpu_seconds(srv.pid), time.monotonic()
+            rows, generator = _run_level(srv, key, users, seconds, profile, directory / f"level-{users}.jsonl")
+            util = (_cpu_seconds(srv.pid) - cpu0) / max(time.monotonic() - t0, 1e-9) * cpu_factor
+            stats = level_stats(users, rows, util, SweepSlos())
+            done.append(stats)
+            typer.echo(f"sweep: {users:4d} streams: {stats.streams} recorded, TTFT p99 {stats.ttft_p99:.2f} s, "
+                       f"E2E p99 {stats.e2e_p99:.2f}{'x' if stats.stretch else ' s'}, errors "
+                       f"{stats.error_rate:.1%}, CPU {util:.0%} of request: {'; '.join(stats.broken) or 'SLO held'}")
+            if generator > GENERATOR_LIMIT:
+                saturated = (f"the load generator used {generator:.0%} of a core at {users} streams (limit "
+                             f"{GENERATOR_LIMIT:.0%}): latency there measures the client, not the pod")
+                typer.echo(f"sweep: {saturated}; stopping")
+                return done, saturated
+            if knee(done)[1] is not None:
+                break
+    return done, ""
+
+
 def sweep_command(
     profile: str = typer.Argument("sweep", help="load profile of every level (loadtests/profiles)"),
     variant: str = typer.Option("good", help="workload variant whose pod template is swept"),
@@ -138,31 +169,8 @@ def sweep_command(
     args, request, target = _pod_template(variant)
     directory = run_dir or Path("runs") / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-sweep"
     directory.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(16)
-    done: list[LevelStats] = []
-    saturated = ""
     started = time.monotonic()
-    with ReferenceServer(api_key=key, pod_name="sweep-pod", args=args, ready_timeout=30.0) as srv:
-        _wait_ready(srv.url, 30.0)
-        for users in steps:
-            if time.monotonic() - started > budget:
-                typer.echo(f"sweep: budget of {budget:g} s spent; stopping before {users} streams")
-                break
-            cpu0, t0 = _cpu_seconds(srv.pid), time.monotonic()
-            rows, generator = _run_level(srv, key, users, step_seconds, profile, directory / f"level-{users}.jsonl")
-            util = (_cpu_seconds(srv.pid) - cpu0) / max(time.monotonic() - t0, 1e-9) * cpu_scale / request
-            stats = level_stats(users, rows, util, SweepSlos())
-            done.append(stats)
-            typer.echo(f"sweep: {users:4d} streams: {stats.streams} recorded, TTFT p99 {stats.ttft_p99:.2f} s, "
-                       f"E2E p99 {stats.e2e_p99:.2f}{'x' if stats.stretch else ' s'}, errors "
-                       f"{stats.error_rate:.1%}, CPU {util:.0%} of request: {'; '.join(stats.broken) or 'SLO held'}")
-            if generator > GENERATOR_LIMIT:
-                saturated = f"the load generator used {generator:.0%} of a core at {users} streams (limit " \
-                            f"{GENERATOR_LIMIT:.0%}): latency there measures the client, not the pod"
-                typer.echo(f"sweep: {saturated}; stopping")
-                break
-            if knee(done)[1] is not None:
-                break
+    done, saturated = _sweep(args, steps, step_seconds, profile, directory, cpu_scale / request, budget)
     result = hpa_target_check(done, target, margin)
     if saturated:
         result = result.invalidated(saturated)
