@@ -141,3 +141,9 @@ def test_run_directory_without_the_late_column_still_loads(tmp_path):
     assert "expected_s" not in load_cluster(run).streams.columns
     pq.write_table(table, run / "streams.parquet")
     assert load_cluster(run).streams["expected_s"].isna().all()
+
+
+def test_a_mark_without_activity_names_its_experiment():
+    mark = pod_kill_mark().assign(activity=None)
+    result = check(data(60.0, 45.0, mark_frame=mark))
+    assert set(result.evidence.details["by_length"]) == {"pod-kill"}
