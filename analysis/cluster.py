@@ -37,13 +37,15 @@ CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # columns read when the file has them (older runs lack them)
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "deployments": ("grace_s", "prestop_s", "server_drain_s", "agent_timeout_s"),
     "pods": ("uid", "start_time", "ready_transition", "cpu_request", "memory_request"),
     "hpa": ("cpu_utilization", "cpu_target", "last_scale_time", "metrics", "conditions", "target_ref",
             "metric_values"),
 }
 MARK_COLUMNS = ("experiment", "activity", "kind", "start", "end", "status")
 MARK_OPTIONAL = ("hard",)  # a hard fault (grace-0 kill, failed machines): analysis/checks/hard_faults.py
-STREAM_COLUMNS = ("stream_id", "pod", "scheduled", "sent", "headers", "first_token", "end", "outcome", "error")
+STREAM_COLUMNS = ("stream_id", "pod", "scheduled", "sent", "headers", "first_token", "end", "outcome", "error",
+                  "endpoint", "expected_s")
 JSONL_FILES = ("drains", "terminations", "long_streams", "floor", "effects", "canary")
 MAX_NAMED_STREAMS = 2_000_000
 

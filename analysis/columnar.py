@@ -18,6 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from analysis.schema import LATE_STREAM_COLUMNS
+
 SCHEMA_HINT = "see docs/run-directory.md for the exact schema"
 
 
@@ -48,6 +50,12 @@ def parquet_sources(run_dir: Path, name: str) -> tuple[list[Path], str | None]:
 def checked_columns(path: Path, schema: pa.Schema, columns: Sequence[str] | None) -> list[str]:
     """The wanted columns after checking the file has them all (a clear error naming the file if not)."""
     wanted = list(columns) if columns is not None else list(schema.names)
+    if columns is None:
+        try:
+            present_names = set(pq.read_schema(path).names)
+        except (OSError, pa.ArrowInvalid):
+            present_names = set(wanted)
+        wanted = [c for c in wanted if c in present_names or c not in LATE_STREAM_COLUMNS]
     unknown = [c for c in wanted if c not in schema.names]
     if unknown:
         raise ValueError(f"unknown column(s) {unknown} for {path.name}; known: {schema.names}")

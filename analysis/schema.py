@@ -47,8 +47,12 @@ STREAMS_SCHEMA = pa.schema(
         ("agent_id", pa.string()),
         ("prompt_chars", pa.int32()),
         ("max_tokens", pa.int32()),
+        ("expected_s", pa.float64()),
     ]
 )
+# Columns added after the first version of the format: a whole-table read takes them when the file has them,
+# so older run directories stay readable (a read that names such a column still requires it).
+LATE_STREAM_COLUMNS = ("expected_s",)
 
 STAGES_SCHEMA = pa.schema(
     [

@@ -22,13 +22,14 @@ from harness.doctor import doctor_command
 from harness.load_cmd import load_command
 from harness.recover import recover_command
 from harness.soak import soak_command
+from harness.sweep_cmd import sweep_command
 
 EPILOG = exitcodes.help_text()
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="AgentFlow load & chaos suite", epilog=EPILOG)
 for _name, _command in (("demo", demo_command), ("load", load_command), ("chaos", chaos_command),
                         ("campaign", campaign_command), ("soak", soak_command), ("doctor", doctor_command),
-                        ("recover", recover_command)):
+                        ("recover", recover_command), ("sweep", sweep_command)):
     app.command(_name, epilog=EPILOG)(_command)
 app.add_typer(cluster_app, name="cluster", help="the embedded local cluster: up, status, down, variants, faults")
 

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from harness.stream_budget import stream_budget
+
 Obj = Mapping[str, Any]
 SEVERITIES = ("ok", "info", "warning", "error")
 HEALTH_PATHS = ("/health", "/healthz")
@@ -80,7 +82,20 @@ def shutdown_findings(dep: Obj) -> list[Finding]:
                            "the 15 s + 15 s shutdown do not fit; production guide: 60 s", _name(dep)))
     else:
         out.append(Finding("ok", "workload.grace-period", f"terminationGracePeriodSeconds {grace} s", _name(dep)))
-    return out
+    return [*out, stream_budget_finding(dep)]
+
+
+def stream_budget_finding(dep: Obj) -> Finding:
+    """Whether a legal agent run (up to the agent timeout) survives a disruption (harness/stream_budget.py)."""
+    b = stream_budget(_pod_spec(dep))
+    if b.allowed_s >= b.agent_timeout_s:
+        return Finding("ok", "workload.stream-budget", f"in-flight streams get {b.arithmetic()} after a disruption "
+                       f"begins, at least the agent timeout {b.agent_timeout_s:g} s", _name(dep))
+    need = b.agent_timeout_s + (b.prestop_s or 0.0)
+    return Finding("warning", "workload.stream-budget", f"grace {b.grace_s:g} s < agent timeout "
+                   f"{b.agent_timeout_s:g} s: runs longer than ~{b.allowed_s:g} s are cut at every disruption (pod "
+                   f"delete, drain, rollout, HPA scale-down); {b.arithmetic()}; give terminationGracePeriodSeconds >= "
+                   f"agent timeout + preStop ({need:g} s) and a server drain budget as long", _name(dep))
 
 
 def probe_findings(dep: Obj) -> list[Finding]:

@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from harness.observer_metrics import metric_values, milli, pod_requests, seconds
+from harness.stream_budget import stream_budget
 
 Obj = dict[str, Any]
 S, F, I, B = pa.string(), pa.float64(), pa.int32(), pa.bool_()  # noqa: E741
@@ -23,7 +24,8 @@ def _schema(*cols: tuple[str, pa.DataType]) -> pa.Schema:
 SCHEMAS: dict[str, pa.Schema] = {
     "deployments": _schema(("name", S), ("generation", I), ("observed_generation", I), ("spec_replicas", I),
                            ("replicas", I), ("updated", I), ("ready", I), ("available", I), ("unavailable", I),
-                           ("restarted_at", S), ("anti_affinity_required", S), ("spread", S)),
+                           ("restarted_at", S), ("anti_affinity_required", S), ("spread", S),
+                           ("grace_s", F), ("prestop_s", F), ("server_drain_s", F), ("agent_timeout_s", F)),
     "replicasets": _schema(("name", S), ("revision", S), ("template_hash", S), ("spec_replicas", I),
                            ("replicas", I), ("ready", I), ("available", I)),
     "pods": _schema(("pod", S), ("uid", S), ("node", S), ("zone", S), ("phase", S), ("ready", B),
@@ -75,6 +77,13 @@ def slow_row(now: float, source: str, took: float) -> Obj:
     return {"time": now, "source": source, "error": f"SlowAnswer: the API server took {took:.1f} s to answer"}
 
 
+def _budget_columns(pod_spec: Obj) -> Obj:
+    """The stream budget settings of the pod template (harness/stream_budget.py) for survival.by_length."""
+    b = stream_budget(pod_spec)
+    return {"grace_s": b.grace_s, "prestop_s": b.prestop_s, "server_drain_s": b.server_s,
+            "agent_timeout_s": b.agent_timeout_s}
+
+
 def deployment_rows(now: float, items: list[Obj], _z: dict) -> list[Obj]:
     out = []
     for d in items:
@@ -89,7 +98,8 @@ def deployment_rows(now: float, items: list[Obj], _z: dict) -> list[Obj]:
                     "ready": st.get("readyReplicas", 0), "available": st.get("availableReplicas", 0),
                     "unavailable": st.get("unavailableReplicas", 0),
                     "restarted_at": annotations.get("kubectl.kubernetes.io/restartedAt"),
-                    "anti_affinity_required": _j(anti), "spread": _j(pod_spec.get("topologySpreadConstraints"))})
+                    "anti_affinity_required": _j(anti), "spread": _j(pod_spec.get("topologySpreadConstraints")),
+                    **_budget_columns(pod_spec)})
     return out
 
 

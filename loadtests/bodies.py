@@ -6,9 +6,11 @@ A :class:`BodyConfig` holds small distribution specs, each one of::
     {"dist": "uniform", "low": 32, "high": 128}
     {"dist": "lognormal", "median": 400, "sigma": 0.8, "min": 1, "max": 8000}
 
-(``min``/``max`` are optional clamps for every kind). They are validated when the config is built; an error
-names the field. :func:`make_request` draws one request for an endpoint. Prompts are made of English words
-(never one repeated character), so servers that count tokens or compress see plausible text.
+(``min``/``max`` are optional clamps for every kind; a lognormal may give ``p99`` instead of ``sigma``, e.g.
+``{"dist": "lognormal", "median": 20, "p99": 150}`` for agent runs of median 20 s and p99 150 s). They are
+validated when the config is built; an error names the field. :func:`make_request` draws one request for an
+endpoint. Prompts are made of English words (never one repeated character), so servers that count tokens or
+compress see plausible text.
 
 Agent ids: AgentFlow rejects a second concurrent run on one agent id (HTTP 500) and keeps every new id in
 memory forever, so :class:`AgentPool` hands out ids from a fixed pool of ``agent_pool`` ids, never one that
@@ -24,7 +26,10 @@ import json
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from loadtests.sessions import ChatSession
 
 PATHS = {
     "native_chat": "/api/v1/chat/completions/stream",
@@ -41,6 +46,9 @@ _WORDS = (  # noqa: SIM905
 ).split()
 
 
+Z99 = 2.3263478740408408  # the standard normal's 99th percentile: lognormal sigma = ln(p99 / median) / Z99
+
+
 class ConfigError(ValueError):
     """A body configuration value is invalid; the message names the field."""
 
@@ -53,13 +61,20 @@ def _num(spec: dict[str, Any], key: str, where: str) -> float:
 
 
 def validate_dist(spec: object, where: str) -> dict[str, Any]:
-    """Check a distribution spec; return it unchanged. ``where`` names the field in errors."""
+    """Check a distribution spec; return it (a lognormal's ``p99`` turned into ``sigma``). ``where`` names the
+    field in errors."""
     if not isinstance(spec, dict):
         raise ConfigError(f"{where}: expected a mapping like {{'dist': 'const', 'value': 64}}, got {spec!r}")
     kind = spec.get("dist")
     allowed = {"const": {"value"}, "uniform": {"low", "high"}, "lognormal": {"median", "sigma"}}
     if kind not in allowed:
         raise ConfigError(f"{where}.dist: expected one of {sorted(allowed)}, got {kind!r}")
+    if kind == "lognormal" and "p99" in spec and "sigma" not in spec:
+        median, p99 = _num(spec, "median", where), _num(spec, "p99", where)
+        if not 0 < median < p99:
+            raise ConfigError(f"{where}: lognormal needs 0 < median < p99, got median {median}, p99 {p99}")
+        spec = {**spec, "sigma": math.log(p99 / median) / Z99}
+        del spec["p99"]
     unknown = set(spec) - allowed[kind] - {"dist", "min", "max"}
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)} for dist {kind!r}")
@@ -79,6 +94,11 @@ def validate_dist(spec: object, where: str) -> dict[str, Any]:
 
 def draw(spec: dict[str, Any], rng: random.Random) -> int:
     """One positive integer from a validated spec (rounded, clamped to min/max, at least 1)."""
+    return max(1, round(draw_float(spec, rng)))
+
+
+def draw_float(spec: dict[str, Any], rng: random.Random) -> float:
+    """One number from a validated spec, clamped to min/max (default min 1)."""
     kind = spec["dist"]
     if kind == "const":
         value = float(spec["value"])
@@ -86,8 +106,7 @@ def draw(spec: dict[str, Any], rng: random.Random) -> int:
         value = rng.uniform(spec["low"], spec["high"])
     else:
         value = rng.lognormvariate(math.log(spec["median"]), spec["sigma"])
-    value = min(max(value, spec.get("min", 1)), spec.get("max", value))
-    return max(1, round(value))
+    return float(min(max(value, spec.get("min", 1)), spec.get("max", value)))
 
 
 @dataclass
@@ -103,12 +122,22 @@ class BodyConfig:
     agent_prefix: str = "loadtest-agent"
     forwarded_for: int = 0
     """Spread requests over this many simulated client IPs via ``X-Forwarded-For`` (0 = do not send it)."""
+    agent_run_seconds: dict[str, Any] | None = None
+    """Agent runs: the run length (s) to ask for, sent as ``metadata.afsuite_run_seconds`` (docs/agentflow.md)
+    and recorded as ``expected_s``; None = let the server decide (short single-turn runs)."""
+    agent_iterations: dict[str, Any] | None = None
+    """Agent runs: iterations to ask for (``metadata.afsuite_iterations``); None = one per ~10 s of run."""
+    chat_turns: dict[str, Any] | None = None
+    """Chat endpoints: turns per multi-turn session, each carrying the conversation (loadtests.sessions)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model:
             raise ConfigError(f"model: expected a non-empty string, got {self.model!r}")
-        validate_dist(self.prompt_chars, "prompt_chars")
-        validate_dist(self.max_tokens, "max_tokens")
+        self.prompt_chars = validate_dist(self.prompt_chars, "prompt_chars")
+        self.max_tokens = validate_dist(self.max_tokens, "max_tokens")
+        for name in ("agent_run_seconds", "agent_iterations", "chat_turns"):
+            if getattr(self, name) is not None:
+                setattr(self, name, validate_dist(getattr(self, name), name))
         for name, low in (("agent_pool", 1), ("forwarded_for", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -162,6 +191,7 @@ class StreamRequest:
     agent_id: str | None
     prompt_chars: int
     max_tokens: int | None
+    expected_s: float | None = None
 
 
 _CORPUS: list[str] = []
@@ -191,8 +221,10 @@ def prompt_text(chars: int, rng: random.Random) -> str:
     return text + "?"
 
 
-def make_request(endpoint: str, cfg: BodyConfig, rng: random.Random, agents: AgentPool) -> StreamRequest:
-    """Draw one request for ``endpoint``. For ``agent_run`` the caller must ``agents.release`` the id."""
+def make_request(endpoint: str, cfg: BodyConfig, rng: random.Random, agents: AgentPool,
+                 session: ChatSession | None = None) -> StreamRequest:
+    """Draw one request for ``endpoint``. For ``agent_run`` the caller must ``agents.release`` the id. With a
+    ``session``, a chat request carries the session's conversation (its prompt_chars count all of it)."""
     if endpoint not in PATHS:
         raise ConfigError(f"endpoint: expected one of {sorted(PATHS)}, got {endpoint!r}")
     chars = draw(cfg.prompt_chars, rng)
@@ -203,17 +235,24 @@ def make_request(endpoint: str, cfg: BodyConfig, rng: random.Random, agents: Age
         headers["X-Forwarded-For"] = f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
     agent_id = None
     max_tokens: int | None = None
+    expected: float | None = None
     if endpoint == "agent_run":
         agent_id = agents.acquire(rng)
         payload: dict[str, Any] = {"agent_id": agent_id, "content": content}
+        meta: dict[str, Any] = {}
+        if cfg.agent_run_seconds is not None:
+            expected = round(draw_float(cfg.agent_run_seconds, rng), 3)
+            meta["afsuite_run_seconds"] = expected
+        if cfg.agent_iterations is not None:
+            meta["afsuite_iterations"] = draw(cfg.agent_iterations, rng)
+        if meta:
+            payload["metadata"] = meta
     else:
         max_tokens = draw(cfg.max_tokens, rng)
-        payload = {
-            "model": cfg.model,
-            "messages": [{"role": "user", "content": content}],
-            "max_tokens": max_tokens,
-        }
+        messages = [{"role": "user", "content": content}] if session is None else session.next_messages(content)
+        chars = sum(len(m["content"]) for m in messages)
+        payload = {"model": cfg.model, "messages": messages, "max_tokens": max_tokens}
         if endpoint == "openai_chat":
             payload["stream"] = True
     body = json.dumps(payload, separators=(",", ":")).encode()
-    return StreamRequest(endpoint, PATHS[endpoint], body, headers, agent_id, chars, max_tokens)
+    return StreamRequest(endpoint, PATHS[endpoint], body, headers, agent_id, chars, max_tokens, expected)

@@ -59,6 +59,7 @@ _SCHEMA: tuple[tuple[str, str], ...] = (
     ("agent_id", "string"),
     ("prompt_chars", "int32"),
     ("max_tokens", "int32"),
+    ("expected_s", "float64"),
 )
 
 STREAM_COLUMNS: tuple[str, ...] = tuple(name for name, _ in _SCHEMA)
@@ -150,6 +151,7 @@ class StreamRecord:
     agent_id: str | None = None
     prompt_chars: int = 0
     max_tokens: int | None = None
+    expected_s: float | None = None
 
     def set_gaps(self, gaps: GapStats) -> None:
         """Copy a :class:`GapStats` summary into the gap columns."""

@@ -312,7 +312,7 @@ class StreamingClient:
         """Run one stream to its end; return its record (never raises for a failed stream)."""
         rec = StreamRecord(stream_id=f"{self.worker}-{next(_SEQ)}", worker=self.worker, endpoint=req.endpoint,
                            stage=stage, open_loop=open_loop, scheduled=scheduled, agent_id=req.agent_id,
-                           prompt_chars=req.prompt_chars, max_tokens=req.max_tokens,
+                           prompt_chars=req.prompt_chars, max_tokens=req.max_tokens, expected_s=req.expected_s,
                            request_id=os.urandom(16).hex())
         started = _time()
         _ACTIVE[0] += 1

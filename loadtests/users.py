@@ -30,6 +30,7 @@ from locust import User, constant, task
 from loadtests.backoff import Backoff
 from loadtests.bodies import AgentPool, BodyConfig, make_request
 from loadtests.record import OK, StreamRecord
+from loadtests.sessions import ChatSession
 from loadtests.streaming import StreamingClient, stopped_record
 
 API_KEY_ENV = "AGENTFLOW_API_KEY"
@@ -102,12 +103,13 @@ def run_one(
     endpoint: str,
     scheduled: float | None,
     stage: str,
+    session: ChatSession | None = None,
 ) -> StreamRecord:
     """One stream: build the request, stream it, report it to Locust, emit the record; return the record.
 
     ``scheduled`` is the arrival time for open loop (``open_loop`` is then true) or ``None`` (closed loop).
     """
-    req = make_request(endpoint, cfg, rng, agents)
+    req = make_request(endpoint, cfg, rng, agents, session if endpoint != "agent_run" else None)
     try:
         record = client.stream(req, scheduled=scheduled, stage=stage, open_loop=scheduled is not None)
     except BaseException as exc:  # stopped in flight: the stream still gets its row, then the stop goes on
@@ -119,6 +121,8 @@ def run_one(
     finally:
         if req.agent_id is not None:
             agents.release(req.agent_id)
+    if session is not None and endpoint != "agent_run":
+        session.reply((record.usage_tokens or record.events) if record.outcome == OK else 0)
     report(environment, record)
     _emitter()(environment, record)
     return record
@@ -186,6 +190,8 @@ class AgentFlowUser(User):
         self.agents = agent_pool(environment, settings.body)
         self._endpoints = [name for name, weight in settings.mix.items() if weight > 0]
         self._weights = [settings.mix[name] for name in self._endpoints]
+        turns = settings.body.chat_turns
+        self.session = ChatSession(turns, self.rng) if turns is not None else None
 
     def on_start(self) -> None:
         if self.gc_tuning and not _GC_TUNED[0]:
@@ -205,7 +211,7 @@ class AgentFlowUser(User):
     def stream_once(self) -> None:
         stage = getattr(self.environment, "agentflow_stage", None) or "default"
         record = run_one(self.environment, self.client, self.settings.body, self.rng, self.agents,
-                         self.pick_endpoint(), None, stage)
+                         self.pick_endpoint(), None, stage, self.session)
         pause = self.backoff_after(record)
         if pause:
             gevent.sleep(pause)

@@ -23,6 +23,7 @@ from analysis.checks.placement import evaluate_placement
 from analysis.checks.readiness import evaluate_readiness
 from analysis.checks.result import CheckResult
 from analysis.checks.survival import evaluate_survival
+from analysis.checks.survival_by_length import evaluate_survival_by_length
 from analysis.cluster import ClusterData
 from analysis.rundir import RunData
 
@@ -60,6 +61,7 @@ def evaluate_cluster(run: RunData, cluster: ClusterData, slos: SloConfig,
         *evaluate_placement(cluster, origin),
         *evaluate_collateral(cluster, casualties, origin),
         *evaluate_survival(cluster, origin),
+        *evaluate_survival_by_length(cluster, origin),
         *evaluate_readiness(cluster, config, origin),
         *evaluate_new_connections(cluster, origin),
     ]

@@ -19,6 +19,7 @@ from analysis.report.markdown import render_markdown
 from analysis.report.model import Analysis, analyse
 from analysis.report.plots import render_plots
 from analysis.report.summary import render_summary
+from analysis.report.survival_plot import render_survival_plots
 from analysis.rundir import load_for_report
 from analysis.schema import REPORT_DIR
 from analysis.windows import WINDOW_S
@@ -44,7 +45,8 @@ class ReportOutcome:
 
 def render(analysis: Analysis) -> dict[str, bytes]:
     """Every report file, relative to report/, as bytes."""
-    plots = {**render_plots(analysis), **render_cluster_plots(analysis), **render_hpa_plots(analysis)}
+    plots = {**render_plots(analysis), **render_cluster_plots(analysis), **render_hpa_plots(analysis),
+             **render_survival_plots(analysis)}
     files = {f"plots/{name}": png for name, (_, png) in plots.items()}
     files["report.md"] = render_markdown(analysis, list(plots)).encode("utf-8")
     files["report.html"] = render_html(analysis, plots).encode("utf-8")

@@ -53,6 +53,8 @@ class ChatRequest:
 class AgentRequest:
     agent_id: str
     content: str
+    run_seconds: float | None = None  # reference-only: metadata.afsuite_run_seconds (see _run_hints)
+    iterations: int | None = None  # reference-only: metadata.afsuite_iterations
 
 
 def parse_json(body: bytes | bytearray, too_large: bool) -> dict[str, Any]:
@@ -160,4 +162,18 @@ def parse_agent(data: dict[str, Any]) -> AgentRequest:
         raise BadRequest("agent_id and content are required")
     if not AGENT_ID.match(agent_id):
         raise BadRequest("invalid agent ID format")
-    return AgentRequest(agent_id=agent_id, content=content)
+    run_seconds, iterations = _run_hints(data)
+    return AgentRequest(agent_id=agent_id, content=content, run_seconds=run_seconds, iterations=iterations)
+
+
+def _run_hints(data: dict[str, Any]) -> tuple[float | None, int | None]:
+    """`metadata.afsuite_run_seconds` / `metadata.afsuite_iterations`: the agent run the suite wants (length in
+    seconds, iterations). Free-form metadata to real AgentFlow, so the request stays valid for both; values
+    that are not positive numbers are ignored, as real AgentFlow would ignore them."""
+    meta = data.get("metadata")
+    if not isinstance(meta, dict):
+        return None, None
+    seconds, iterations = meta.get("afsuite_run_seconds"), meta.get("afsuite_iterations")
+    ok_s = isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds < 86400
+    ok_i = isinstance(iterations, int) and not isinstance(iterations, bool) and iterations > 0
+    return (float(seconds) if ok_s else None), (int(iterations) if ok_i else None)

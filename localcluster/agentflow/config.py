@@ -46,6 +46,10 @@ class Config:
     queue_limit: int
     cpu_per_token_ms: float
     tool_call_prob: float
+    agent_iterations: Dist | None
+    tool_duration: Dist
+    max_iterations: int
+    agent_timeout: float
     shutdown_timeout: float
     write_timeout: float
     warmup: float
@@ -145,6 +149,12 @@ OPTIONS: list[tuple[str, Callable[[str], Any], Any, str]] = [
     ("queue_limit", _num(int, 0), 0, "max queued requests before 503 MODEL_OVERLOADED (0 = unbounded)"),
     ("cpu_per_token_ms", _num(float, 0), 0.0, "real CPU busy-work per generated token (ms)"),
     ("tool_call_prob", _num(float, 0, 1), 0.05, "probability an agent run makes a tool call"),
+    ("agent_iterations", _dist, None, "iterations per agent run (capped by --max-iterations); unset = one "
+     "model turn with --tool-call-prob, unless the request's metadata asks for a run length"),
+    ("tool_duration", _dist, "lognormal:median=1.5,sigma=1.0", "tool call duration of an agent iteration (s)"),
+    ("max_iterations", _num(int, 1), 15, "AgentFlow's agent max_iterations: cap on iterations per run"),
+    ("agent_timeout", _num(float, 0), 180.0, "AgentFlow's agent timeout (s): a run still going then ends with "
+     "an error event TIMEOUT and [DONE] (0 = off)"),
     ("shutdown_timeout", _num(float, 0), 15.0, "agentflow-1.11: grace for in-flight requests on SIGTERM (s)"),
     ("write_timeout", _num(float, 0), None, "cut responses running longer (s); default 30 for "
      "agentflow-1.11, 0 (off) for graceful"),

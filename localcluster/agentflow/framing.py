@@ -152,6 +152,10 @@ class AgentFramer(Framer):
         status = self._event("status", {"status": "running", "message": "agent execution started"}, "planning")
         return [session, status]
 
+    def status_frame(self, message: str) -> bytes:
+        """A ``status`` event as AgentFlow sends at each new iteration of the agent loop."""
+        return self._event("status", {"status": "running", "message": message}, "planning")
+
     def reasoning(self) -> bytes:
         return self._event("reasoning", {"content": "Working out how to answer the request."}, "reasoning")
 

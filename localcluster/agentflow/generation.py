@@ -80,6 +80,8 @@ class Simulator:
         self.ttft = cfg.ttft.sampler(self.rng)
         self.itl = cfg.itl.sampler(self.rng)
         self._tokens = cfg.output_tokens.sampler(self.rng)
+        self.agent_iterations = cfg.agent_iterations.sampler(self.rng) if cfg.agent_iterations else None
+        self.tool_duration = cfg.tool_duration.sampler(self.rng)
         self.capacity = Capacity(cfg.capacity, cfg.queue_limit)
         self.lateness = lateness
         self.cpu_s = cfg.cpu_per_token_ms / 1000.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from .agentloop import AgentJob, plan_run
 from .bodies import BadRequest, ChatRequest, parse_agent, parse_chat, parse_json
 from .envelopes import dumps, error_body, openai_error_body, rfc3339, status_for, success_body
 from .framing import FRAMERS, AgentFramer, Framer
@@ -158,7 +159,15 @@ class GenerationRoutes:
                     "duration": f"{time.monotonic() - started:.3f}s", "finish_reason": "stop"}
             conn.respond(200, success_body(data, req.request_id), JSON_TYPE)
 
-        job = Job(self.sim, conn, req, framer, self.sim.output_tokens(None), stream=stream,
-                  on_complete=complete, on_release=agent.free)
+        def timed_out(message: str) -> None:
+            self.fail(conn, req, "agent_run", "TIMEOUT", message)
+
+        plan = plan_run(self.sim, body.run_seconds, body.iterations)
+        if plan is None:
+            job: Job = Job(self.sim, conn, req, framer, self.sim.output_tokens(None), stream=stream,
+                           on_complete=complete, on_release=agent.free)
+        else:
+            job = AgentJob(self.sim, conn, req, framer, plan, stream=stream, on_complete=complete,
+                           on_release=agent.free, on_timeout=timed_out)
         if not job.begin():
             self.fail(conn, req, "agent_run", "MODEL_OVERLOADED", "model capacity exhausted, retry later")

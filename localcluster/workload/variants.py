@@ -117,6 +117,24 @@ def single_replica(docs: Manifests) -> Manifests:
     return _drop(docs, "PodDisruptionBudget")
 
 
+def long_grace(docs: Manifests) -> Manifests:
+    # The known-good answer to agent runs: every run up to the 180 s agent timeout, in flight when its pod begins
+    # terminating, can finish: grace 200 s >= preStop 10 s + drain 190 s >= 10 s + agent timeout.
+    _pod_spec(docs)["terminationGracePeriodSeconds"] = LONG_GRACE_S
+    _set_arg(_container(docs), "--drain-timeout", str(LONG_GRACE_S - 10))
+    return docs
+
+
+LONG_GRACE_S = 200
+
+
+def low_capacity(docs: Manifests) -> Manifests:
+    # An upstream (model) concurrency limit far below what the pod's CPU could serve (a provider deployment
+    # allowing 2 concurrent generations per pod): streams queue for a slot while CPU stays low, so latency
+    # breaks before the HPA's CPU target is reached, even at the demo cluster's CPU scale 10 (`afsuite sweep`).
+    _set_arg(_container(docs), "--capacity", "2")
+    return docs
+
 VARIANTS: dict[str, tuple[Callable[[Manifests], Manifests], str]] = {
     "good": (good, "AgentFlow's production settings (3 replicas, PDB 2, anti-affinity, zone spread, preStop)"),
     "no-pdb": (no_pdb, "no PodDisruptionBudget: a drain may take every replica down at once"),
@@ -129,6 +147,10 @@ VARIANTS: dict[str, tuple[Callable[[Manifests], Manifests], str]] = {
     "single-replica": (single_replica, "one replica, HPA min 1, no PDB: any pod loss is an outage"),
     "stale-metrics": (good, "the metrics pipeline is 240 s behind (a stuck metrics-server): the HPA reacts late"),
     "memory-bound": (memory_bound, "1 MiB kept per agent id served: memory, not CPU, decides the HPA"),
+    "low-capacity": (low_capacity, "2 concurrent generations per pod: pods saturate (latency breaks) below the "
+                     "HPA's 70 % CPU target, so the HPA scales only once users suffer"),
+    "long-grace": (long_grace, "known-good for agent runs: grace 200 s and a 190 s server drain, above the 180 s "
+                   "agent timeout plus preStop, so no legal run is cut by a disruption"),
 }
 # Cluster settings of the variants whose fault is not in the manifests: kubelet resource metrics served this many
 # seconds old. Not time-scaled: it is measured against the HPA reaction budget (138 s on the fast cluster), which

@@ -61,6 +61,7 @@ def make_streams(n: int = 600, duration: float = 60.0, seed: int = 7, open_loop:
             "agent_id": np.where(endpoints == "agent_run", "agent-1", None),
             "prompt_chars": np.int32(120),
             "max_tokens": np.where(endpoints == "agent_run", None, 256),
+            "expected_s": np.nan,
         }
     )
 

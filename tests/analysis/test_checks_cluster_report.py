@@ -46,10 +46,12 @@ def test_every_cluster_check_reaches_every_report_file(built):
     assert drains.find("failure") is not None and "node-a1" in drains.find("failure").text
     assert outcome.overall == "fail" and outcome.exit_code == 1
     assert (outcome.report_dir / "plots" / "cluster.png").read_bytes().startswith(b"\x89PNG")
-    assert md.count("](plots/") == 4  # load, cluster and the HPA plot (the run has HPA samples)
+    assert md.count("](plots/") == 5  # load, cluster, the HPA plot (HPA samples) and survival by length
     for panel in ("replicas", "pdb", "ttft_itl"):
         assert f'"key":"{panel}"' in html
     assert (outcome.report_dir / "plots" / "hpa.png").read_bytes().startswith(b"\x89PNG")
+    assert (outcome.report_dir / "plots" / "survival_by_length.png").read_bytes().startswith(b"\x89PNG")
+    assert "survival.by_length" in names
 
 
 def test_load_cluster_reads_and_skips(tmp_path):

@@ -100,10 +100,12 @@ def test_reference_mirrors_the_local_cluster_workload():
     assert env["AGENTFLOW_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "agentflow-api-key", "key": "api-key"}
 
 
-def test_reference_has_no_known_gap():
+def test_reference_has_no_known_gap_but_the_guides_own_grace():
+    """The production guide's settings have one gap the doctor names: grace 60 s is below its own agent timeout
+    (3m), so agent runs longer than ~55 s are cut at every disruption (issue 18; docs/agentflow.md)."""
     docs = docs_of(REPO / "deploy/reference/agentflow.yaml")
-    bad = [f.line() for f in manifest_findings(docs) if f.severity in ("warning", "error")]
-    assert not bad, bad
+    bad = {f.check for f in manifest_findings(docs) if f.severity in ("warning", "error")}
+    assert bad == {"workload.stream-budget"}, bad
 
 
 def test_secret_is_a_placeholder():

@@ -67,6 +67,7 @@ def test_good_workload_no_error_and_service_streams(good, tmp_path):
     assert "rbac.denied" not in found
     assert found["metrics.names"]["severity"] == "warning" and "(local)" in found["metrics.names"]["object"]
     assert found["metrics.top-bucket"]["severity"] == "warning"
+    assert found["workload.stream-budget"]["severity"] == "warning"  # grace 60 s < agent timeout 180 s
     assert good.api_key not in out
 
 
