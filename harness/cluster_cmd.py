@@ -55,6 +55,10 @@ def up(
     propagation_delay: float = typer.Option(1.0, help="seconds before the proxy applies endpoint changes"),
     manifests: Path | None = typer.Option(None, help="workload manifests instead of the AgentFlow default"),
     timeout: float = typer.Option(90.0, help="seconds to wait for the workload to be Ready"),
+    no_prometheus: bool = typer.Option(False, "--no-prometheus", help="do not run Prometheus and the alerting "
+                                       "rules (docs/alerts.md)"),
+    alert_rules: Path | None = typer.Option(None, help="PrometheusRule manifest or rules file to load (default: "
+                                            "the corrected set; the guide's for --variant guide-alerts)"),
 ) -> None:
     """Start the local cluster in the background; returns when the workload is Ready."""
     directory = _dir(state_dir)
@@ -66,7 +70,8 @@ def up(
     typer.echo(f"starting the local cluster ({topology}, variant {variant}, time scale {time_scale}) in {directory}")
     cluster = LocalCluster(directory, variant=variant, time_scale=time_scale, topology=topology,
                            service_port=service_port, propagation_delay=propagation_delay,
-                           manifests=manifests, timeout=timeout, cpu_scale=cpu_scale)
+                           manifests=manifests, timeout=timeout, cpu_scale=cpu_scale,
+                           prometheus=not no_prometheus, alert_rules=alert_rules)
     try:
         cluster.start()
     except LocalClusterError as exc:
@@ -94,6 +99,7 @@ def _print_status(state: dict[str, Any], kubeconfig: str | None = None) -> None:
         ("topology", state.get("topology")),
         ("ready_replicas", f"{work.get('ready', '?')}/{work.get('replicas', '?')}"),
         ("hpa_sync_period", (state.get("controllers") or {}).get("hpa_sync_period")),
+        ("prometheus", _prometheus(state)),
         ("log", state.get("log_file")),
     ]
     for key, value in rows:
@@ -105,6 +111,13 @@ def _cpu_scale(state: dict[str, Any]) -> str:
     if scale is None:
         return "n/a"
     return f"{scale:g} (resource metrics = real process CPU and memory x {scale:g})"
+
+
+def _prometheus(state: dict[str, Any]) -> str:
+    prom = state.get("prometheus")
+    if not prom:
+        return "off (--no-prometheus)"
+    return f"{prom['url']} (rules {prom['rules_source']}; {prom['scaling']})"
 
 
 @cluster_app.command("status")
