@@ -143,3 +143,9 @@ def write_rules(groups: list[dict[str, Any]], path: str | os.PathLike[str]) -> P
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def longest_range_seconds(expr: str) -> float:
+    """The longest range selector or subquery range in `expr` (seconds; 0 when it has none): how far back an
+    alert's expression looks, which with its `for:` bounds when it can fire after a breach starts."""
+    return max((parse_duration(m.group(1)) for m in _RANGE.finditer(expr)), default=0.0)
