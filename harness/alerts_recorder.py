@@ -4,10 +4,11 @@ of Prometheus's HTTP API only).
 Every `interval` seconds `/api/v1/rules` gives each alerting rule with its health and its active alerts;
 rows go to `cluster/alerts.parquet` (one per active alert per sample: alert, group, state pending|firing,
 active_at, labels, value) and `cluster/alert_rules.parquet` (one per rule per sample: health, last error,
-expression, for, longest range, and which metric names of the expression have no series since the run
-started, asked with `/api/v1/series`; for a `_bucket` histogram also its top finite bucket, asked with
-`count by (le)`). The local cluster's Prometheus is found in cluster.json; a real cluster's target file gives
-`prometheus_url` and a bearer token through `prometheus_token_env` / `prometheus_token_file` (never logged).
+expression, for, longest range, the group's evaluation interval, and which metric names of the expression have
+no series since the run started, asked with `/api/v1/series`; for a `_bucket` histogram also its top finite
+bucket, asked with `count by (le)`). The local cluster's Prometheus is found in cluster.json; a real cluster's
+target file gives `prometheus_url` and a bearer token through `prometheus_token_env` / `prometheus_token_file`
+(never logged).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ ALERT_SCHEMAS: dict[str, pa.Schema] = {
                          ("value", F)]),
     "alert_rules": pa.schema([("time", F), ("group", S), ("rule", S), ("health", S), ("last_error", S),
                               ("expr", S), ("for_s", F), ("range_s", F), ("metrics", S), ("missing", S),
-                              ("top_buckets", S), ("state", S)]),
+                              ("top_buckets", S), ("state", S), ("interval_s", F)]),
 }
 SERIES_EVERY_S = 10.0  # how often the rules' metric names are looked up (and once more at stop)
 
@@ -110,7 +111,7 @@ class AlertRecorder:
                               "range_s": longest_range_seconds(rule.get("query", "")),
                               "metrics": json.dumps(names), "missing": json.dumps(self._missing(names, now, refresh)),
                               "top_buckets": json.dumps({n: self._tops[n] for n in names if n in self._tops}),
-                              "state": rule.get("state")})
+                              "state": rule.get("state"), "interval_s": _float(group.get("interval"))})
                 for alert in rule.get("alerts") or []:
                     alerts.append({"time": now, "alert": rule["name"], "group": group["name"],
                                    "state": alert.get("state"), "active_at": _epoch(alert.get("activeAt")),
