@@ -3,6 +3,7 @@ exactly the durations that decide firing, and both shipped files checked by the 
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -88,3 +89,31 @@ def test_promtool_rejects_a_broken_rule(tmp_path):
     path.write_text(yaml.safe_dump({"groups": groups}))
     out = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
+
+
+def test_promtool_scenarios_pass_for_the_corrected_rules_and_name_what_the_guide_misses():
+    need_binary("promtool")
+    from localcluster.prometheus.promtool import run_scenarios
+
+    assert run_scenarios(CORRECTED_RULES).ok
+    guide = run_scenarios(GUIDE_RULES)
+    assert not guide.ok
+    failed = set(re.findall(r"name: ([\w-]+),\s*alertname: (\w+)", guide.output))
+    assert failed == {("errors", "HighErrorRate"), ("latency", "HighLatency"), ("all-down", "AgentFlowDown"),
+                      ("one-pod", "AgentFlowDown")}
+
+
+def test_afsuite_alerts_test_cli(tmp_path):
+    need_binary("promtool")
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["alerts", "test", str(CORRECTED_RULES)]).exit_code == 0
+    bad = runner.invoke(app, ["alerts", "test", str(GUIDE_RULES)])
+    assert bad.exit_code == 1 and "HighErrorRate" in bad.output
+    broken = tmp_path / "x.yaml"
+    broken.write_text("kind: Deployment\n")
+    out = runner.invoke(app, ["alerts", "test", str(broken)])
+    assert out.exit_code == 5 and "no PrometheusRule document" in out.output
