@@ -3,8 +3,9 @@ cluster/alert_rules.parquet from the run's Prometheus, streams.parquet from the 
 
   alerts.fired_when_due   every client-side breach (error rate > 1 %, P99 > 10 s, every stream failing) that
                           lasted longer than its rule's range + for + two evaluation intervals has the rule's
-                          alert firing between the breach start and its end + that slack; measured = the
-                          longest delay from breach start to firing. Breaches shorter than the rule's `for`
+                          alert firing between the breach start and its end + that slack (or another symptom
+                          alert firing during it: "paged by"); measured = the longest delay from breach start
+                          to firing. Breaches shorter than the rule's `for`
                           are listed as "no rule could have caught it" (not a failure of the rules).
   alerts.no_false_alarm   no symptom alert fired while the clients saw its SLO met: each firing interval (that
                           overlaps the clients' traffic) needs a breach of its kind within
@@ -84,10 +85,11 @@ def _breaches(cluster: ClusterData, rules: pd.DataFrame) -> dict[str, list[Breac
 def fired_when_due(cluster: ClusterData, rules: pd.DataFrame, found: dict[str, list[Breach]],
                    origin: float) -> CheckResult:
     alerts = cluster.frame("alerts")
-    missed, uncatchable, delays, objects = [], [], [], []
+    missed, uncatchable, delays, objects, covered = [], [], [], [], []
+    every = {name: _firing(alerts, name, 2 * _timing(rules.loc[name])[2] + 2) for name in found}
     for name, items in found.items():
         hold, rng, slack = _timing(rules.loc[name])
-        firing = _firing(alerts, name, 2 * slack + 2)
+        firing = every[name]
         slo = SYMPTOMS[name][2]
         for b in items:
             if b.duration < hold:
@@ -95,8 +97,12 @@ def fired_when_due(cluster: ClusterData, rules: pd.DataFrame, found: dict[str, l
                                    "no rule could have caught it")
                 continue
             fired = [s for s, e in firing if e >= b.start and s <= b.end + rng + hold + slack]
+            others = [o for o, spans in every.items() if o != name and any(e >= b.start and s <= b.end
+                                                                            for s, e in spans)]
             if fired:
                 delays.append(max(0.0, fired[0] - b.start))
+            elif others:  # someone was paged for it (e.g. every pod down: no server-side error rate is left)
+                covered.append(f"{name} ({slo}) {_span(b, origin)}: paged by {', '.join(others)}")
             elif b.duration >= hold + rng + slack:
                 missed.append(f"{name} ({slo}) {_span(b, origin)}: nobody was paged")
                 objects.append(name)
@@ -110,12 +116,13 @@ def fired_when_due(cluster: ClusterData, rules: pd.DataFrame, found: dict[str, l
                     f"evaluations without the alert firing: {'; '.join(parts)}.")
     else:
         sentence = (f"Every breach long enough to be caught had its alert firing (longest delay from breach start "
-                    f"to firing {fmt.seconds(measured)}). " + ("; ".join(uncatchable) + "." if uncatchable else ""))
+                    f"to firing {fmt.seconds(measured)}). " + "".join(f"{x}. " for x in [*covered, *uncatchable]))
     all_b = [b for items in found.values() for b in items]
     if all_b:
         window = (min(b.start for b in all_b) - origin, max(b.end for b in all_b) - origin)
     return CheckResult("alerts.fired_when_due", "fail" if missed else "pass", measured, None, "s",
-                       Evidence(sentence, window, listed(objects), {"missed": missed, "uncatchable": uncatchable}),
+                       Evidence(sentence.strip(), window, listed(objects),
+                                {"missed": missed, "uncatchable": uncatchable, "covered": covered}),
                        "alerts")
 
 

@@ -108,3 +108,10 @@ def test_no_rules_recorded_means_no_alert_checks():
 ])
 def test_metric_names(expr, names):
     assert metric_names(expr) == names
+
+
+def test_a_breach_paged_by_another_symptom_alert_is_not_missed():
+    down = rule("AgentFlowDown", "x", for_s=12.0, range_s=0.0)
+    data = streams(400, bad=(100, 250))
+    result = checks(cluster(data, [ERR, down], firing("AgentFlowDown", 120, 250)))["alerts.fired_when_due"]
+    assert result.verdict == "pass" and "paged by AgentFlowDown" in result.evidence.sentence
