@@ -90,3 +90,16 @@ def test_stopping_the_cluster_stops_prometheus(tmp_path):
     lc.stop()
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert (tmp_path / "lc" / "prometheus" / "data").is_dir()  # the TSDB lives in the state dir, removed with it
+
+
+def test_the_observer_records_the_rules_of_the_local_clusters_prometheus(cluster, tmp_path):
+    from harness.observer import Observer
+    from harness.targets import local_target
+
+    target = local_target(cluster.state_dir)
+    assert target.prometheus_url == cluster.state["prometheus"]["url"]
+    observer = Observer(target, tmp_path)
+    observer.start()
+    wait_for("alert rule samples", lambda: any((tmp_path / "cluster" / "alert_rules").glob("part-*")), timeout=30)
+    counts = observer.stop()
+    assert counts["alert_rules"] >= 6 and counts["alerts"] == 0  # a healthy cluster: nothing pending or firing
