@@ -67,6 +67,8 @@ def up(
                                  param_hint="--variant")
     if cpu_scale is not None and not 0 < cpu_scale <= 1000:
         raise typer.BadParameter(f"must be > 0 and <= 1000, got {cpu_scale:g}", param_hint="--cpu-scale")
+    if not no_prometheus:
+        _check_prometheus(alert_rules)
     typer.echo(f"starting the local cluster ({topology}, variant {variant}, time scale {time_scale}) in {directory}")
     cluster = LocalCluster(directory, variant=variant, time_scale=time_scale, topology=topology,
                            service_port=service_port, propagation_delay=propagation_delay,
@@ -80,6 +82,21 @@ def up(
     if kubeconfig is not None:
         write_kubeconfig(kubeconfig, cluster.api_url, namespace=cluster.namespace, merge=True)
     _print_status(cluster.status(), str(kubeconfig) if kubeconfig else None)
+
+
+def _check_prometheus(alert_rules: Path | None) -> None:
+    """Before anything starts: the prometheus binary is there and --alert-rules is a usable rules file."""
+    from localcluster.prometheus.process import PrometheusError, find_binary
+    from localcluster.prometheus.rules import RulesError, load_rule_groups
+
+    try:
+        find_binary()
+        if alert_rules is not None:
+            load_rule_groups(alert_rules)
+    except PrometheusError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--no-prometheus") from None
+    except RulesError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--alert-rules") from None
 
 
 def _print_status(state: dict[str, Any], kubeconfig: str | None = None) -> None:

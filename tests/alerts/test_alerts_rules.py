@@ -117,3 +117,16 @@ def test_afsuite_alerts_test_cli(tmp_path):
     broken.write_text("kind: Deployment\n")
     out = runner.invoke(app, ["alerts", "test", str(broken)])
     assert out.exit_code == 5 and "no PrometheusRule document" in out.output
+
+
+def test_cluster_up_refuses_unusable_alert_rules_before_starting_anything(tmp_path):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    need_binary("prometheus")
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("kind: Deployment\n")
+    out = CliRunner().invoke(app, ["cluster", "up", "--alert-rules", str(bad), "--state-dir", str(tmp_path / "lc")])
+    assert out.exit_code == 2 and "--alert-rules" in out.output and "no PrometheusRule document" in out.output
+    assert not (tmp_path / "lc").exists()
