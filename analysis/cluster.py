@@ -34,6 +34,9 @@ CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("time", "type", "reason", "message", "kind", "object"),
     "gaps": ("time", "source", "error"),
     "pod_metrics": ("time", "pod", "cpu", "memory", "timestamp", "window"),
+    "alerts": ("time", "alert", "group", "state", "active_at", "labels", "value"),
+    "alert_rules": ("time", "group", "rule", "health", "last_error", "expr", "for_s", "range_s", "metrics",
+                    "missing", "top_buckets", "interval_s"),
 }
 # columns read when the file has them (older runs lack them)
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {

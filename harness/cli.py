@@ -14,6 +14,7 @@ import typer
 
 from analysis import exitcodes
 from analysis.cli import report_command
+from harness.alerts_cmd import alerts_app
 from harness.campaign_cmd import campaign_command
 from harness.chaos_cmd import chaos_command
 from harness.cluster_cmd import cluster_app
@@ -32,6 +33,7 @@ for _name, _command in (("demo", demo_command), ("load", load_command), ("chaos"
                         ("recover", recover_command), ("sweep", sweep_command)):
     app.command(_name, epilog=EPILOG)(_command)
 app.add_typer(cluster_app, name="cluster", help="the embedded local cluster: up, status, down, variants, faults")
+app.add_typer(alerts_app, name="alerts", help="alerting rules: promtool check and the suite's scenarios")
 
 
 @app.command("report", epilog=EPILOG)

@@ -55,6 +55,10 @@ def up(
     propagation_delay: float = typer.Option(1.0, help="seconds before the proxy applies endpoint changes"),
     manifests: Path | None = typer.Option(None, help="workload manifests instead of the AgentFlow default"),
     timeout: float = typer.Option(90.0, help="seconds to wait for the workload to be Ready"),
+    no_prometheus: bool = typer.Option(False, "--no-prometheus", help="do not run Prometheus and the alerting "
+                                       "rules (docs/alerts.md)"),
+    alert_rules: Path | None = typer.Option(None, help="PrometheusRule manifest or rules file to load (default: "
+                                            "the corrected set; the guide's for --variant guide-alerts)"),
 ) -> None:
     """Start the local cluster in the background; returns when the workload is Ready."""
     directory = _dir(state_dir)
@@ -63,10 +67,13 @@ def up(
                                  param_hint="--variant")
     if cpu_scale is not None and not 0 < cpu_scale <= 1000:
         raise typer.BadParameter(f"must be > 0 and <= 1000, got {cpu_scale:g}", param_hint="--cpu-scale")
+    if not no_prometheus:
+        _check_prometheus(alert_rules)
     typer.echo(f"starting the local cluster ({topology}, variant {variant}, time scale {time_scale}) in {directory}")
     cluster = LocalCluster(directory, variant=variant, time_scale=time_scale, topology=topology,
                            service_port=service_port, propagation_delay=propagation_delay,
-                           manifests=manifests, timeout=timeout, cpu_scale=cpu_scale)
+                           manifests=manifests, timeout=timeout, cpu_scale=cpu_scale,
+                           prometheus=not no_prometheus, alert_rules=alert_rules)
     try:
         cluster.start()
     except LocalClusterError as exc:
@@ -75,6 +82,21 @@ def up(
     if kubeconfig is not None:
         write_kubeconfig(kubeconfig, cluster.api_url, namespace=cluster.namespace, merge=True)
     _print_status(cluster.status(), str(kubeconfig) if kubeconfig else None)
+
+
+def _check_prometheus(alert_rules: Path | None) -> None:
+    """Before anything starts: the prometheus binary is there and --alert-rules is a usable rules file."""
+    from localcluster.prometheus.process import PrometheusError, find_binary
+    from localcluster.prometheus.rules import RulesError, load_rule_groups
+
+    try:
+        find_binary()
+        if alert_rules is not None:
+            load_rule_groups(alert_rules)
+    except PrometheusError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--no-prometheus") from None
+    except RulesError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--alert-rules") from None
 
 
 def _print_status(state: dict[str, Any], kubeconfig: str | None = None) -> None:
@@ -94,6 +116,7 @@ def _print_status(state: dict[str, Any], kubeconfig: str | None = None) -> None:
         ("topology", state.get("topology")),
         ("ready_replicas", f"{work.get('ready', '?')}/{work.get('replicas', '?')}"),
         ("hpa_sync_period", (state.get("controllers") or {}).get("hpa_sync_period")),
+        ("prometheus", _prometheus(state)),
         ("log", state.get("log_file")),
     ]
     for key, value in rows:
@@ -105,6 +128,13 @@ def _cpu_scale(state: dict[str, Any]) -> str:
     if scale is None:
         return "n/a"
     return f"{scale:g} (resource metrics = real process CPU and memory x {scale:g})"
+
+
+def _prometheus(state: dict[str, Any]) -> str:
+    prom = state.get("prometheus")
+    if not prom:
+        return "off (--no-prometheus)"
+    return f"{prom['url']} (rules {prom['rules_source']}; {prom['scaling']})"
 
 
 @cluster_app.command("status")

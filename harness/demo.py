@@ -7,6 +7,7 @@ it started is stopped at the end and the report path is printed. `--campaign` pi
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -42,7 +43,10 @@ def demo_command(
         started = time.monotonic()
         typer.echo("starting the local cluster (3 zones x 7 nodes, AgentFlow production settings, fast time scale, "
                    f"CPU scale {LAPTOP_CPU_SCALE:g}) ...")
-        with LocalCluster(time_scale="fast", cpu_scale=LAPTOP_CPU_SCALE) as lc:
+        prometheus = shutil.which("prometheus") is not None  # the report's alerts section (docs/alerts.md)
+        if not prometheus:
+            typer.echo("note: prometheus is not installed (apt-get install prometheus): the run records no alerts")
+        with LocalCluster(time_scale="fast", cpu_scale=LAPTOP_CPU_SCALE, prometheus=prometheus) as lc:
             typer.echo(f"local cluster pid {lc.pid}: service {lc.service_url}, kubeconfig {lc.kubeconfig} "
                        f"(context {lc.context})")
             for result in probe_all(lc.service_url, lc.api_key):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import observer_rows as rows
+from harness.alerts_recorder import recorder_for
 from harness.target import Target, kube_api_client
 from loadtests.sink import PartWriter, consolidate
 
@@ -45,6 +46,7 @@ class Observer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._unavailable: set[str] = set()  # optional sources the cluster does not serve or allow
+        self._alerts = recorder_for(target, run_dir)  # cluster/alerts.parquet when the target has a Prometheus
         self.ticks = 0
         self.errors = 0
 
@@ -116,6 +118,8 @@ class Observer:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="cluster-observer", daemon=True)
         self._thread.start()
+        if self._alerts is not None:
+            self._alerts.start()
 
     def _loop(self) -> None:
         next_tick = time.monotonic()
@@ -134,4 +138,6 @@ class Observer:
             writer.flush()
             counts[name] = consolidate(self.dir / name, self.dir / f"{name}.parquet", rows.SCHEMAS[name])
         self._api.close()  # type: ignore[attr-defined]
+        if self._alerts is not None:
+            counts.update(self._alerts.stop())
         return counts

@@ -32,7 +32,9 @@ class Target:
     max_pods: int | None = None
     max_nodes: int | None = None
     dry_run: bool | None = None
-    prometheus_url: str | None = None
+    prometheus_url: str | None = None  # alerts read from it during runs (harness/alerts_recorder.py), read-only
+    prometheus_token_env: str | None = None  # bearer token for prometheus_url: an env var name, or
+    prometheus_token_file: str | None = None  # a file holding it (never the token itself, never logged)
     # kube-controller-manager --horizontal-pod-autoscaler-sync-period (upstream default 15 s): the HPA checks'
     # reaction bound and their "seen at two syncs" rule use it; the local cluster reports its own (3 s when fast)
     hpa_sync_period_s: float = 15.0
@@ -59,6 +61,16 @@ class Target:
             except OSError as exc:
                 raise ValueError(f"target {self.name}: api_key_file {self.api_key_file}: {exc.strerror}") from None
         return os.environ.get(self.api_key_env) or None
+
+    def prometheus_token(self) -> str | None:
+        """The bearer token for `prometheus_url` from its file or environment variable; None if neither is set."""
+        if self.prometheus_token_file:
+            try:
+                return Path(self.prometheus_token_file).read_text().strip() or None
+            except OSError as exc:
+                raise ValueError(f"target {self.name}: prometheus_token_file {self.prometheus_token_file}: "
+                                 f"{exc.strerror}") from None
+        return os.environ.get(self.prometheus_token_env) if self.prometheus_token_env else None
 
     def safety_settings(self) -> dict[str, object]:
         """The safety settings this target sets (unset ones left out)."""

@@ -46,7 +46,8 @@ def local_target(state_dir: Path | None = None) -> Target:
                   hpa_cpu_initialization_period_s=setting("hpa_cpu_initialization_period", 300.0),
                   hpa_initial_readiness_delay_s=setting("hpa_initial_readiness_delay", 30.0),
                   hpa_downscale_stabilization_s=setting("hpa_downscale_stabilization", 300.0),
-                  cpu_scale=float(state.get("cpu_scale") or 1.0), time_factor=float(state.get("time_factor") or 1.0))
+                  cpu_scale=float(state.get("cpu_scale") or 1.0), time_factor=float(state.get("time_factor") or 1.0),
+                  prometheus_url=(state.get("prometheus") or {}).get("url"))
 
 
 def load_target(path: Path) -> Target:

@@ -26,6 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--cpu-scale", type=float, default=None,
                    help="resource metrics = real process CPU (and RSS) x this (default 1; make demo and "
                         "the hpa-range campaign use 10)")
+    s.add_argument("--prometheus", action="store_true",
+                   help="also run Debian's Prometheus with the alerting rules (docs/alerts.md)")
+    s.add_argument("--alert-rules", default=None,
+                   help="PrometheusRule manifest or rules file for --prometheus (default: the variant's set)")
     s.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING")
     return p
 
@@ -39,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             ns.state_dir, topology=ns.topology, variant=ns.variant, manifests=ns.manifests,
             time_scale=ns.time_scale, api_port=ns.api_port, service_port=ns.service_port,
             propagation_delay=ns.propagation_delay, seed=ns.seed, cpu_scale=ns.cpu_scale,
+            prometheus=ns.prometheus, alert_rules=ns.alert_rules,
         )
     except ValueError as exc:
         print(f"python -m localcluster serve: {exc}", file=sys.stderr)

@@ -77,6 +77,7 @@ class Cluster:
         self.namespace = "agentflow"
         self.tokens: dict[str, str] = {}
         self.service_url = ""
+        self.prometheus: Any = None
 
     # ------------------------------------------------------------------------------------------ start
     def start(self) -> Cluster:
@@ -99,6 +100,9 @@ class Cluster:
         self.api.start()
         self._apply()
         self._start_proxy()
+        if cfg.prometheus:
+            from localcluster.prometheus import start_for_cluster
+            self.prometheus = start_for_cluster(cfg, self.kubelet, self.store, find(self.docs, "Service"))
         tls_thread.join(30)
         if not cert:
             raise ClusterError("could not make the API server's TLS certificate (see the log)")
@@ -237,13 +241,16 @@ class Cluster:
                         "metrics_window_seconds": self.kubelet.config.metrics_window,
                         "metrics_lag_seconds": self.kubelet.config.metrics_lag},
             "api_key_file": str(cfg.api_key_file),
+            "prometheus": self.prometheus.state() if self.prometheus else None,
             "log_file": str(cfg.state_dir / "cluster.log"),
             "started": time.time(),
         }
 
     # ------------------------------------------------------------------------------------------ stop
     def stop(self) -> None:
-        """Stop everything this process started: proxy, controllers, pod processes, API server."""
+        """Stop everything this process started: Prometheus, proxy, controllers, pod processes, API server."""
+        if self.prometheus is not None:
+            self.prometheus.stop()
         if self.proxy is not None and self.proxy.poll() is None:
             self.proxy.terminate()
             try:

@@ -34,12 +34,15 @@ class ClusterConfig:
     propagation_delay: float = 1.0
     seed: int | None = None
     cpu_scale: float = 1.0
+    prometheus: bool = False  # run Debian's Prometheus with the alerting rules (localcluster/prometheus)
+    alert_rules: Path | None = None  # PrometheusRule manifest or rules file; None: the variant's set
 
     @classmethod
     def build(cls, state_dir: str | os.PathLike[str], *, topology: str = "3x7", variant: str = "good",
               manifests: str | None = None, time_scale: str = "real", api_port: int = 0,
               service_port: int = 18080, propagation_delay: float = 1.0, seed: int | None = None,
-              cpu_scale: float | None = None) -> ClusterConfig:
+              cpu_scale: float | None = None, prometheus: bool = False,
+              alert_rules: str | None = None) -> ClusterConfig:
         """Validate every option; errors name the option and the allowed values. `cpu_scale` None: real units."""
         if variant not in VARIANTS:
             raise ValueError(f"--variant: unknown variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
@@ -59,8 +62,11 @@ class ClusterConfig:
         path = Path(manifests).expanduser().resolve() if manifests else None
         if path is not None and not path.is_file():
             raise ValueError(f"--manifests: {path} is not a file")
+        rules = Path(alert_rules).expanduser().resolve() if alert_rules else None
+        if rules is not None and not rules.is_file():
+            raise ValueError(f"--alert-rules: {rules} is not a file")
         return cls(Path(state_dir).expanduser().resolve(), parse_topology(topology), variant, path, time_scale,
-                   api_port, service_port, propagation_delay, seed, float(cpu_scale))
+                   api_port, service_port, propagation_delay, seed, float(cpu_scale), prometheus, rules)
 
     @property
     def time_factor(self) -> float:

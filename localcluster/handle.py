@@ -125,7 +125,8 @@ class LocalCluster:
                  time_scale: str = "fast", topology: str = "3x7", service_port: int = 0,
                  propagation_delay: float = 1.0, manifests: str | os.PathLike[str] | None = None,
                  wait_ready: bool = True, timeout: float = 60.0, api_port: int = 0, seed: int | None = None,
-                 cpu_scale: float | None = None) -> None:
+                 cpu_scale: float | None = None, prometheus: bool = False,
+                 alert_rules: str | os.PathLike[str] | None = None) -> None:
         self._own_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="localcluster-")).expanduser().resolve()
         self.args = ["--topology", topology, "--variant", variant, "--time-scale", time_scale,
@@ -137,6 +138,8 @@ class LocalCluster:
             self.args += ["--seed", str(seed)]
         if cpu_scale is not None:
             self.args += ["--cpu-scale", str(cpu_scale)]
+        if prometheus:  # Debian's Prometheus with the alerting rules (docs/alerts.md)
+            self.args += ["--prometheus"] + (["--alert-rules", str(alert_rules)] if alert_rules else [])
         self.wait_ready_on_start = wait_ready
         self.timeout = timeout
         self.proc: subprocess.Popen[bytes] | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from analysis.checks.alerts import evaluate_alerts
 from analysis.checks.config import SloConfig
 from analysis.checks.coverage import Coverage, apply, coverage_check
 from analysis.checks.experiments import evaluate_experiments
@@ -69,4 +70,5 @@ def evaluate_cluster(run: RunData, cluster: ClusterData, slos: SloConfig,
     if coverage is not None:
         sampled = apply(sampled, coverage, origin, origin, run_end(run, cluster))
         extra.append(coverage_check(coverage, origin, failed_in_outage))
-    return [*phases, *sampled, *extra, *evaluate_experiments(cluster, run.manifest, origin)]
+    return [*phases, *sampled, *extra, *evaluate_experiments(cluster, run.manifest, origin),
+            *evaluate_alerts(cluster, origin)]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.checks import CheckResult
+from analysis.report.alerts_plot import render_alert_plots
 from analysis.report.atomic import write_all
 from analysis.report.cluster_plots import render_cluster_plots
 from analysis.report.hpa_plot import render_hpa_plots
@@ -46,7 +47,7 @@ class ReportOutcome:
 def render(analysis: Analysis) -> dict[str, bytes]:
     """Every report file, relative to report/, as bytes."""
     plots = {**render_plots(analysis), **render_cluster_plots(analysis), **render_hpa_plots(analysis),
-             **render_survival_plots(analysis)}
+             **render_survival_plots(analysis), **render_alert_plots(analysis)}
     files = {f"plots/{name}": png for name, (_, png) in plots.items()}
     files["report.md"] = render_markdown(analysis, list(plots)).encode("utf-8")
     files["report.html"] = render_html(analysis, plots).encode("utf-8")

@@ -146,6 +146,7 @@ VARIANTS: dict[str, tuple[Callable[[Manifests], Manifests], str]] = {
     "hpa-no-behavior": (hpa_no_behavior, "HPA without behavior: default scale-down after 300 s, 100 %/15 s"),
     "single-replica": (single_replica, "one replica, HPA min 1, no PDB: any pod loss is an outage"),
     "stale-metrics": (good, "the metrics pipeline is 240 s behind (a stuck metrics-server): the HPA reacts late"),
+    "guide-alerts": (good, "the production guide's alerting rules verbatim (--prometheus): two can never fire"),
     "memory-bound": (memory_bound, "1 MiB kept per agent id served: memory, not CPU, decides the HPA"),
     "low-capacity": (low_capacity, "2 concurrent generations per pod: pods saturate (latency breaks) below the "
                      "HPA's 70 % CPU target, so the HPA scales only once users suffer"),

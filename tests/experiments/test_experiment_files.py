@@ -15,7 +15,8 @@ EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 # what each experiment proves happened (the README's experiment table says the same)
 PROVES = {"pod-kill": "pods-replaced", "pod-kill-grace0": "pods-replaced", "rolling-restart": "all-pods-replaced",
           "graceful-shutdown": "long-stream-pods-terminated", "node-drain": "nodes-drained",
-          "zone-outage": "zone-drained", "zone-outage-hard": "zone-failed", "hpa-scale": "hpa-load"}
+          "zone-outage": "zone-drained", "zone-outage-hard": "zone-failed", "hpa-scale": "hpa-load",
+          "alert-errors": "all-pods-replaced", "alert-latency": "all-pods-replaced", "alert-down": "all-pods-replaced"}
 WAITS_FOR_A_ROLLOUT = {"rolling-restart", "node-drain", "graceful-shutdown"}
 
 

@@ -30,7 +30,8 @@ EXPERIMENTS = sorted(p.stem for p in (REPO / "experiments").glob("*.yaml"))
 # objects each experiment's actions must name in the plan (kind, how many at least)
 EXPECTED = {"pod-kill": {"pods": 1}, "pod-kill-grace0": {"pods": 1}, "node-drain": {"nodes": 1, "pods": 1},
             "zone-outage": {"nodes": 7, "pods": 1}, "zone-outage-hard": {"nodes": 7},
-            "rolling-restart": {"deployments": 1}, "graceful-shutdown": {}, "hpa-scale": {}}
+            "rolling-restart": {"deployments": 1}, "graceful-shutdown": {}, "hpa-scale": {},
+            "alert-errors": {"deployments": 1}, "alert-latency": {"deployments": 1}, "alert-down": {"deployments": 1}}
 
 
 @pytest.fixture(scope="module")
