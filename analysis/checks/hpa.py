@@ -6,7 +6,9 @@ HPA's own spec (`behavior` JSON, min/max) with the upstream defaults when `behav
                           policy is counted from desired at the start of its period (the sample at
                           t - periodSeconds, one sample interval lenient): up start + Pods or
                           ceil(start * (1 + Percent/100)), down start - Pods or floor(start * (1 - Percent/100));
-                          selectPolicy Max takes the largest allowed change, Min the smallest, Disabled none
+                          selectPolicy Max takes the largest allowed change, Min the smallest, Disabled none;
+                          a change whose periods meet a sample with the target at 0 replicas is not judged
+                          (upstream disables autoscaling there: ScalingActive False, ScalingDisabled)
   hpa.scale_up_reaction   for every load step (a stage of kind step/spike whose users/rate exceed the previous
                           stage's; a steady stage with more load is not a scale-up demand): time from
                           the stage start to the first desired_replicas increase; bound = scaleUp stabilization
@@ -99,10 +101,17 @@ def policy(name: str, s: pd.DataFrame, origin: float) -> CheckResult:
     t, d = s["time"].to_numpy(np.float64), s["desired_replicas"].to_numpy(np.float64)
     step = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
     up_rule, down_rule = behavior(s["behavior"].iloc[-1])
-    violations, events = [], 0
+    # upstream disables autoscaling while the target is at 0 replicas (minReplicas >= 1): desired is then 0 and
+    # no policy applies, nor to whoever scales it back; a change whose periods meet such a sample is not judged
+    disabled = ((s["current_replicas"] == 0) & (s["min_replicas"] >= 1)).to_numpy()
+    violations, events, exempt = [], 0, 0
     for i in np.flatnonzero(np.diff(d)) + 1:
         up = d[i] > d[i - 1]
         rule = up_rule if up else down_rule
+        longest = max([float(p.get("periodSeconds", 15)) for p in rule.get("policies") or []], default=0.0)
+        if disabled[i] or disabled[i - 1] or disabled[(t >= t[i] - longest) & (t <= t[i])].any():
+            exempt += 1
+            continue
         starts = []
         for p in rule.get("policies") or []:
             at = asof(np.array([t[i] - float(p.get("periodSeconds", 15)) + step]), t, d)[0]
@@ -112,17 +121,20 @@ def policy(name: str, s: pd.DataFrame, origin: float) -> CheckResult:
         if (up and d[i] > limit) or (not up and d[i] < limit):
             violations.append((t[i], d[i - 1], d[i], limit, "scaleUp" if up else "scaleDown"))
     hpa = str(s["name"].iloc[0])
+    aside = (f" {exempt} change(s) while scaling was disabled (target at 0 replicas) are not the policies' to "
+             "judge." if exempt else "")
     if not events:
         return CheckResult(name, "pass", 0, None, "changes", Evidence(
-            f"HPA {hpa}: desired replicas never changed ({int(d[0])}); no policy to check."), "hpa")
+            f"HPA {hpa}: desired replicas never changed ({int(d[0])}); no policy to check." if not exempt else
+            f"HPA {hpa}: no change to judge.{aside}"), "hpa")
     if violations:
         t0, before, after, limit, rule = violations[0]
         sentence = (f"HPA {hpa}: {len(violations)} of {events} scale events exceed the {rule} policies, first at "
                     f"{fmt.offset(t0 - origin)}: {int(before)} -> {int(after)} replicas, allowed {limit:g} "
-                    f"(behavior {s['behavior'].iloc[-1] or 'default'}).")
+                    f"(behavior {s['behavior'].iloc[-1] or 'default'}).{aside}")
         return CheckResult(name, "fail", len(violations), 0, "violations",
                            Evidence(sentence, window([v[0] for v in violations], origin), (hpa,)), "hpa")
-    sentence = f"HPA {hpa}: all {events} scale events within the behavior's policies."
+    sentence = f"HPA {hpa}: all {events} scale events within the behavior's policies.{aside}"
     return CheckResult(name, "pass", 0, 0, "violations", Evidence(sentence, window(t, origin), (hpa,)), "hpa")
 
 

@@ -155,3 +155,17 @@ def test_bounds_ignores_the_uncomputed_zero_of_a_new_hpa_but_not_a_real_breach()
     assert bounds("hpa.bounds", s, 0.0).verdict == "pass"
     s.loc[2, "desired_replicas"] = 6
     assert bounds("hpa.bounds", s, 0.0).verdict == "fail"
+
+
+def test_scaling_disabled_at_zero_replicas_is_not_a_policy_violation():
+    """Upstream disables autoscaling while the target is scaled to 0 (ScalingActive False, ScalingDisabled) and
+    reports desired 0; a person scaling back to 3 is not the HPA's step either. Neither change is judged against
+    the behavior's policies, but a real violation in the same run still is."""
+    def down_and_back(t):
+        return 0 if 300 <= t < 400 else 4
+    r = judge(down_and_back, behavior=UP_2_PER_60)
+    check = r["hpa.policy"]
+    assert check.verdict == "pass", check.evidence.sentence
+    assert "while scaling was disabled (target at 0 replicas)" in check.evidence.sentence
+    also = judge(lambda t: 0 if 300 <= t < 400 else (4 if t < 600 else 8), behavior=UP_2_PER_60)["hpa.policy"]
+    assert also.verdict == "fail" and "4 -> 8 replicas, allowed 6" in also.evidence.sentence
