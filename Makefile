@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # A second interpreter with the rewritten kubernetes client 37 (+ chaosk8s): the local cluster's contract tests
-# run under both client generations (see ../shared/reference/kubernetes-api.md).
+# run under both client generations (see docs/kubernetes-api.md).
 VENV37 ?= .venv-k37
 STAMP37 := $(VENV37)/.installed
 PYTEST_ARGS ?=

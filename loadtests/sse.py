@@ -8,7 +8,7 @@ the same events. The reference server's ``: ts=<epoch>`` debug comment is parsed
 event.
 
 The classifiers map one event to ``(kind, error_code, usage_tokens)`` following
-``shared/reference/agentflow.md``:
+``docs/agentflow.md``:
 
 - ``native_chat``: content = ``data`` JSON whose ``delta.content`` is non-empty; error = ``event: error``
   (the stream then closes without ``[DONE]``); terminator ``data: [DONE]``.
