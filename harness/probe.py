@@ -15,8 +15,8 @@ import httpx
 
 from loadtests.bodies import AgentPool, BodyConfig, make_request
 from loadtests.sse import CLASSIFIERS, CONTENT, ERROR, TERMINATOR, SSEParser, error_code_from_body
+from rundir.layout import ENDPOINTS
 
-ENDPOINTS = ("native_chat", "agent_run", "openai_chat")
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 import yaml
 
 from loadtests import bodies as _bodies
-from loadtests.record import ENDPOINTS
+from rundir.layout import ENDPOINTS
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 KINDS = ("steady", "step", "spike", "ramp-down", "soak")

@@ -44,7 +44,7 @@ import gevent
 from gevent.event import Event
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
-from loadtests import authcheck, rundir, sink
+from loadtests import authcheck, sink
 from loadtests.arrivals import DispatchStats
 from loadtests.authcheck import AuthWatch
 from loadtests.loadgen import Sampler
@@ -54,6 +54,8 @@ from loadtests.shapes import Window, closed_target, timeline
 from loadtests.streaming import active_streams
 from loadtests.urls import check_url
 from loadtests.users import UserSettings
+from rundir import layout, parts, schemas
+from rundir import manifest as rundir_manifest
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +87,8 @@ class RunState:
     rows: int = 0
     last_batch: float = field(default_factory=time.monotonic)
     accounting: sink.Accounting = field(default_factory=sink.Accounting)
-    streams: sink.PartWriter | None = None
-    loadgen: sink.PartWriter | None = None
+    streams: parts.PartWriter | None = None
+    loadgen: parts.PartWriter | None = None
     loadgen_buffer: list[dict[str, Any]] = field(default_factory=list)
     expected_workers: list[str] = field(default_factory=list)
     worker_clients: list[str] = field(default_factory=list)
@@ -131,14 +133,14 @@ def setup(environment: Any) -> None:
             check_url(environment.host)
         except ValueError as exc:
             raise SystemExit(f"error: --host: {exc}") from None
-    sink.warm_up(arrow_schema(), sink.LOADGEN_SCHEMA, sink.STAGES_SCHEMA)
+    parts.warm_up(arrow_schema(), schemas.LOADGEN_SCHEMA, schemas.STAGES_SCHEMA)
     try:
-        st.run_dir = rundir.claim_for_load(rundir.resolve_run_dir(opts.run_dir, st.profile.name))
+        st.run_dir = rundir_manifest.claim_for_load(rundir_manifest.resolve_run_dir(opts.run_dir, st.profile.name))
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
-    st.streams = sink.PartWriter(st.run_dir / "streams", arrow_schema(), st.worker)
-    st.loadgen = sink.PartWriter(st.run_dir / "load" / "loadgen", sink.LOADGEN_SCHEMA, st.worker)
-    st.stages = sink.StageLog(st.run_dir / "load" / "stages.parquet")
+    st.streams = parts.PartWriter(st.run_dir / layout.STREAMS_PARTS, arrow_schema(), st.worker)
+    st.loadgen = parts.PartWriter(st.run_dir / layout.LOADGEN_PARTS, schemas.LOADGEN_SCHEMA, st.worker)
+    st.stages = sink.StageLog(st.run_dir / layout.STAGES_FILE)
     if not environment.stop_timeout:
         environment.stop_timeout = st.profile.timeouts.drain
     if role == "master":
@@ -147,8 +149,8 @@ def setup(environment: Any) -> None:
         runner.register_message(MSG_LOADGEN, _on_loadgen)
     else:
         _apply_settings(environment, st)
-    rundir.start_manifest(st.run_dir, profile=st.profile.to_dict(),
-                          target={"host": rundir.safe_url(environment.host or "")})
+    rundir_manifest.start_manifest(st.run_dir, profile=st.profile.to_dict(),
+                          target={"host": rundir_manifest.safe_url(environment.host or "")})
     log.info("run directory: %s (profile %s, %s loop, %.0f s)", st.run_dir, st.profile.name,
              st.profile.model, st.profile.duration)
 
@@ -405,7 +407,7 @@ def on_quitting(environment: Any) -> None:
         finish_run(environment)
     report = finalize(st)
     load = {"streams": report["rows_in_streams_parquet"], "accounting_ok": report["ok"]}
-    rundir.complete_manifest(st.run_dir, load={**load, **({"aborted": st.aborted} if st.aborted else {})})
+    rundir_manifest.complete_manifest(st.run_dir, load={**load, **({"aborted": st.aborted} if st.aborted else {})})
     log.info("run directory complete: %s (%d streams, accounting %s)", st.run_dir,
              report["rows_in_streams_parquet"], "ok" if report["ok"] else "NOT ok")
 

@@ -42,19 +42,10 @@ from gevent.hub import Waiter
 from loadtests.bodies import StreamRequest
 from loadtests.connection import RECV_SIZE, Conn, connect, default_ssl_context, numeric_addresses, resolve
 from loadtests.http1 import BodyDecoder, CloseDecoder, HTTPProtocolError, body_decoder, parse_head
-from loadtests.record import (
-    CONNECT_ERROR,
-    GAP_RESERVOIR,
-    HTTP_ERROR,
-    OK,
-    STREAM_ERROR,
-    TIMEOUT,
-    TRUNCATED,
-    GapStats,
-    StreamRecord,
-)
+from loadtests.record import GAP_RESERVOIR, GapStats, StreamRecord
 from loadtests.sse import CLASSIFIERS, CONTENT, TERMINATOR, SSEParser, SSEProtocolError
 from loadtests.sse import error_code_from_body as _error_code
+from rundir.layout import CONNECT_ERROR, HTTP_ERROR, OK, STREAM_ERROR, TIMEOUT, TRUNCATED
 
 MAX_ERROR_BODY = 64 * 1024
 STOPPED_IN_FLIGHT = "STOPPED_IN_FLIGHT"

@@ -29,8 +29,9 @@ from locust import User, constant, task
 
 from loadtests.backoff import Backoff
 from loadtests.bodies import AgentPool, BodyConfig, make_request
-from loadtests.record import OK, StreamRecord
+from loadtests.record import StreamRecord
 from loadtests.streaming import StreamingClient, stopped_record
+from rundir.layout import OK
 
 API_KEY_ENV = "AGENTFLOW_API_KEY"
 

@@ -1,4 +1,4 @@
-"""Builders of synthetic run directories written with pyarrow exactly per docs/run-directory.md (analysis.schema)."""
+"""Builders of synthetic run directories written with pyarrow exactly per docs/run-directory.md (rundir.schemas)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis.schema import LOADGEN_SCHEMA, STAGES_SCHEMA, STREAMS_SCHEMA
+from rundir.schemas import LOADGEN_SCHEMA, STAGES_SCHEMA, STREAMS_SCHEMA
 
 T0 = 1_764_000_000.0  # run start (epoch s)
 

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from loadtests.record import GAP_RESERVOIR, STREAM_COLUMNS, GapStats, StreamRecord, arrow_schema
+from loadtests.record import GAP_RESERVOIR, GapStats, StreamRecord, arrow_schema
+from rundir.columns import STREAM_COLUMNS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "run-directory.md"
 TYPES = {"string": pa.string(), "bool": pa.bool_(), "float64": pa.float64(), "int32": pa.int32(),

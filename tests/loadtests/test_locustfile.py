@@ -16,8 +16,9 @@ import pytest
 from loadrun_helpers import FAST_SERVER, KEY, Proc, free_port, locust_argv, locust_env, wait_until, write_profile
 
 from loadtests.record import arrow_schema
-from loadtests.sink import LOADGEN_SCHEMA, STAGES_SCHEMA, part_files
 from localcluster.agentflow.process import ReferenceServer
+from rundir.parts import part_files
+from rundir.schemas import LOADGEN_SCHEMA, STAGES_SCHEMA
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,11 @@ import pyarrow.parquet as pq
 from chaoslib.types import Activity, Configuration, Experiment, Journal, Run, Secrets
 
 from experiments.afchaos import journal, safety
+from rundir.layout import MARKS_FILE, MARKS_JSONL
+from rundir.schemas import MARKS_SCHEMA
 
-SCHEMA = pa.schema([("experiment", pa.string()), ("activity", pa.string()), ("kind", pa.string()),
-                    ("start", pa.float64()), ("end", pa.float64()), ("status", pa.string()), ("hard", pa.bool_())])
+SCHEMA = MARKS_SCHEMA
+MARKS_JSONL_NAME, MARKS_NAME = Path(MARKS_JSONL).name, Path(MARKS_FILE).name
 HARD_FUNCS = frozenset({"fail_zone"})  # the suite's actions that fail machines
 _open: dict[str, float] = {}
 _title: dict[str, str] = {}
@@ -47,7 +49,7 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
         return
     mark = {"experiment": _title.get("name", "experiment"), "activity": name, "kind": context.get("type"),
             "start": start, "end": time.time(), "status": (state or {}).get("status"), "hard": is_hard(context)}
-    with open(directory / "marks.jsonl", "a", encoding="utf-8") as fh:
+    with open(directory / MARKS_JSONL_NAME, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(mark) + "\n")
 
 
@@ -69,9 +71,9 @@ def after_experiment_control(context: Experiment, state: Journal, configuration:
 
 def write_marks_parquet(directory: Path) -> int:
     """(Re)build `marks.parquet` from `marks.jsonl` atomically; returns the number of marks."""
-    source = directory / "marks.jsonl"
+    source = directory / MARKS_JSONL_NAME
     rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()] if source.exists() else []
     tmp = directory / f"_marks.parquet.{os.getpid()}.tmp"
     pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), tmp)
-    os.replace(tmp, directory / "marks.parquet")
+    os.replace(tmp, directory / MARKS_NAME)
     return len(rows)

@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from rundir.layout import LOAD_OUTPUT
+from rundir.layout import MANIFEST_FILE as MANIFEST
+
 RUN_DIR_ENV = "AFSUITE_RUN_DIR"
 API_KEY_ENV = "AGENTFLOW_API_KEY"
-MANIFEST = "manifest.json"
 _SECRET_KEY = re.compile(
     r"(^|[_-])(api[_-]?key|apikey|token|password|passwd|secret|authorization|credentials?)$", re.I
 )
@@ -72,9 +74,6 @@ def resolve_run_dir(option: str | Path | None, name: str, base: str | Path = "ru
         raise ValueError(f"{path}: run directory exists and is not a directory")
     path.mkdir(parents=True, exist_ok=True)
     return path.resolve()
-
-
-LOAD_OUTPUT = ("streams.parquet", "streams", "load")
 
 
 def claim_for_load(path: Path) -> Path:
