@@ -18,7 +18,6 @@ from loadtests.sse import CLASSIFIERS, CONTENT, ERROR, TERMINATOR, SSEParser, er
 from rundir.layout import ENDPOINTS
 
 
-
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
     endpoint: str
