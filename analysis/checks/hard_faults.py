@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
-from analysis.checks.kube import DEFAULTS, listed
+from analysis.checks.kube import ClusterConfig, listed
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
 
@@ -94,7 +94,7 @@ def _endpoints_gone(endpoints: pd.DataFrame | None, killed: tuple[str, ...], sta
     return end
 
 
-def find_casualties(cluster: ClusterData, grace: float = DEFAULTS["endpoint_grace_s"]) -> Casualties:
+def find_casualties(cluster: ClusterData, grace: float = ClusterConfig.endpoint_grace_s) -> Casualties:
     streams = cluster.streams
     marks = hard_marks(cluster.marks)
     if streams is None or not len(streams) or not len(marks):

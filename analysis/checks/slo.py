@@ -65,12 +65,13 @@ class PlannedSlo:
 def plan(config: SloConfig) -> list[PlannedSlo]:
     """Every (key, scope) the configuration asks for, in a stable order."""
     planned = []
+    per_endpoint = config.endpoint_thresholds
     for key in SLO_KEYS:
-        overriding = frozenset(e for e, d in config.per_endpoint.items() if key in d)
+        overriding = frozenset(e for e, d in per_endpoint.items() if key in d)
         if key in config.thresholds:
             planned.append(PlannedSlo(f"slo.{key}", key, config.thresholds[key], Scope(None, overriding)))
         for endpoint in sorted(overriding):
-            threshold = config.per_endpoint[endpoint][key]
+            threshold = per_endpoint[endpoint][key]
             planned.append(PlannedSlo(f"slo.{key}[{endpoint}]", key, threshold, Scope(endpoint)))
     return planned
 

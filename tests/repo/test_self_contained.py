@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Built from parts so this file does not match itself.
-OUTSIDE = re.compile("|".join([r"\.\./" + "shared", "/work/" + "shared", r"(?<![\w/.-])" + "shared/reference/"]))
+OUTSIDE = re.compile("|".join([r"\.\./" + "shared", "/work/" + "shared", r"(?<![\w/.-])" + "shared/" + "reference/"]))
 
 
 def _tracked_files() -> list[Path]:
@@ -43,7 +43,7 @@ def test_the_check_catches_each_form(tmp_path):
     good = tmp_path / "good.md"
     good.write_text("see docs/agentflow.md and localcluster/shared/thing.py\n", encoding="utf-8")
     assert offenders([good], tmp_path) == []
-    for i, text in enumerate(["see ../" "shared/reference/x.md", "/work/" "shared/ARCHITECTURE.md",
+    for i, text in enumerate(["see ../" "shared/" "reference/x.md", "/work/" "shared/ARCHITECTURE.md",
                               "(shared/" "reference/agentflow.md)"]):
         bad = tmp_path / f"bad{i}.md"
         bad.write_text(f"intro\n{text}\n", encoding="utf-8")
