@@ -22,13 +22,14 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
-from analysis.checks.config import SloConfig
+from analysis.checks.config import SLO_KEYS, SloConfig
 from analysis.checks.kube import ClusterConfig, skipped
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
 
 PHASES = ("steady", "fault", "recovery")
-PHASE_KEYS = ("error_rate", "ttft_p50", "ttft_p95", "ttft_p99", "e2e_p95", "e2e_p99")
+# the SLOs judged per phase: those of one stream's own error, TTFT and E2E (ITL and TPOT are pooled over streams)
+PHASE_KEYS = tuple(key for key, (metric, _, _) in SLO_KEYS.items() if metric in ("error_rate", "ttft", "e2e"))
 RECOVERY_WINDOW_S = 10.0
 _Q = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
 
