@@ -161,7 +161,8 @@ class OpenLoopDispatcher(User):
         profile = st.profile
         if not self.host:
             raise ValueError("host: no target URL; pass --host http://...")
-        settings = self.environment.agentflow_settings
+        settings = st.settings
+        assert settings is not None  # set with the plan
         client = StreamingClient(self.host, os.environ.get(API_KEY_ENV), connect_timeout=settings.connect_timeout,
                                  stream_timeout=settings.stream_timeout, worker=st.worker)
         rng = random.Random(f"{profile.seed}/bodies/{st.share}")

@@ -3,7 +3,8 @@
 Roles. ``local`` (one process) writes the run directory itself; ``master`` writes it from what its workers
 send; a ``worker`` never touches it (workers may run on other hosts).
 
-Rows. :func:`emit` (called by ``users.run_one`` once per stream) buffers the row; a batch goes out every
+Rows. :func:`emit` (a listener of the ``stream_recorded`` event, fired by ``users.run_one`` once per stream)
+buffers the row; a batch goes out every
 ``BATCH_ROWS`` rows, every ``FLUSH_SECONDS`` and at test stop, numbered ``(worker, seq)`` with seq 0, 1, 2...
 Workers send batches as Locust custom messages (``afsuite_rows``) and, at test stop, their own totals
 (``afsuite_final``). The receiver (:class:`sink.Accounting`) refuses a repeated ``(worker, seq)``, writes rows
@@ -14,7 +15,7 @@ and distinct stream_ids of ``streams.parquet``.
 Plan. At test start the master (or local process) fixes ``run_start`` (epoch s) and sends each worker the
 parsed profile (``Profile.to_dict()``), ``run_start``, its name ``w<index>`` and its share of the open-loop
 arrivals, before Locust's spawn messages on the same connection (a worker joining later gets a plan without
-share). Each process keeps ``environment.agentflow_stage`` (read by ``users.AgentFlowUser``) on the stage
+share). Each process keeps its run state's ``stage`` (read by ``users.AgentFlowUser``) on the stage
 of ``time.time() - run_start``: across hosts the clocks must agree to well under a second.
 
 End of run. The shape calls :func:`finish_run` after the last stage. Local: Locust's stop (in-flight streams
@@ -36,24 +37,21 @@ import dataclasses
 import logging
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import gevent
-from gevent.event import Event
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
 from loadtests import authcheck, sink
-from loadtests.arrivals import DispatchStats
-from loadtests.authcheck import AuthWatch
+from loadtests.events import stream_recorded
 from loadtests.loadgen import Sampler
-from loadtests.profiles import Profile, ProfileError, load_profile, parse_profile
+from loadtests.profiles import ProfileError, load_profile, parse_profile
 from loadtests.record import StreamRecord, arrow_schema
-from loadtests.shapes import Window, closed_target, timeline
+from loadtests.run import RunState, UserSettings, attach, find, state
+from loadtests.shapes import closed_target, timeline
 from loadtests.streaming import active_streams
 from loadtests.urls import check_url
-from loadtests.users import UserSettings
 from rundir import layout, parts, schemas
 from rundir import manifest as rundir_manifest
 
@@ -69,55 +67,15 @@ LEDGER_ENV = "AFSUITE_WORKER_LEDGER"
 DEFAULT_PROFILE = "smoke"
 
 
-@dataclass
-class RunState:
-    """Everything this process knows about the run (``environment.afsuite_run``)."""
-
-    role: str
-    worker: str
-    profile: Profile | None = None
-    windows: tuple[Window, ...] = ()
-    run_start: float | None = None
-    share: int = 0
-    shares: int = 1
-    plan_ready: Event = field(default_factory=Event)
-    run_dir: Path | None = None
-    buffer: list[dict[str, Any]] = field(default_factory=list)
-    batches: int = 0
-    rows: int = 0
-    last_batch: float = field(default_factory=time.monotonic)
-    accounting: sink.Accounting = field(default_factory=sink.Accounting)
-    streams: parts.PartWriter | None = None
-    loadgen: parts.PartWriter | None = None
-    loadgen_buffer: list[dict[str, Any]] = field(default_factory=list)
-    expected_workers: list[str] = field(default_factory=list)
-    worker_clients: list[str] = field(default_factory=list)
-    stages: sink.StageLog | None = None
-    dispatch: DispatchStats = field(default_factory=DispatchStats)
-    dispatched_run: float | None = None
-    finished: bool = False
-    errors: int = 0
-    greenlets: list[gevent.Greenlet] = field(default_factory=list)
-    ledger: IO[str] | None = None
-    auth: AuthWatch = field(default_factory=AuthWatch)
-    aborted: dict[str, Any] | None = None
-
-
-def state(environment: Any) -> RunState:
-    """This process's run state (set up by :func:`setup` from the locustfile's init hook)."""
-    st = getattr(environment, "afsuite_run", None)
-    if st is None:
-        raise RuntimeError("loadtests.recording.setup(environment) was not called (use loadtests/locustfile.py)")
-    return st
-
-
 def setup(environment: Any) -> None:
     """Init hook: decide the role; on master/local load the profile and open the run directory."""
     runner = environment.runner
     role = "worker" if isinstance(runner, WorkerRunner) else "master" if isinstance(runner, MasterRunner) \
         else "local"
-    st = RunState(role=role, worker={"local": "local", "master": "master"}.get(role, "w?"))
-    environment.afsuite_run = st
+    st = attach(environment, RunState(role=role, worker={"local": "local", "master": "master"}.get(role, "w?")))
+    hook = stream_recorded(environment)
+    if emit not in hook._handlers:  # once per environment, however often the init hook runs
+        hook.add_listener(emit)
     if role == "worker":
         runner.register_message(MSG_PLAN, _on_plan)
         runner.register_message(MSG_FINISH, _on_finish)
@@ -162,11 +120,11 @@ def _apply_settings(environment: Any, st: RunState) -> None:
     body = profile.bodies
     if st.role == "worker":
         body = dataclasses.replace(body, agent_prefix=f"{body.agent_prefix}-{st.worker}")
-    environment.agentflow_settings = UserSettings(
+    st.settings = UserSettings(
         mix=dict(profile.mix), body=body, connect_timeout=profile.timeouts.connect,
         stream_timeout=profile.timeouts.stream, worker=st.worker,
     )
-    environment.agentflow_stage = profile.stages[0].name
+    st.stage = profile.stages[0].name
     ledger_dir = os.environ.get(LEDGER_ENV)
     if ledger_dir and st.ledger is None:
         Path(ledger_dir).mkdir(parents=True, exist_ok=True)
@@ -238,16 +196,16 @@ def _sampler(environment: Any, st: RunState) -> Sampler:
         if st.run_start is not None and int(row["time"] - st.run_start) % PROGRESS_SECONDS == 0:
             received = sum(ledger.rows for ledger in st.accounting.workers.values())
             log.info("progress: %.0f s, stage %r, %d users, %d streams recorded (%d not ok)",
-                     row["time"] - st.run_start, getattr(environment, "agentflow_stage", "?"), runner.user_count,
+                     row["time"] - st.run_start, st.stage, runner.user_count,
                      received, st.errors)
 
     return Sampler(st.worker, users=lambda: runner.user_count, active=active_streams, dispatch=st.dispatch,
                    emit_row=emit_row)
 
 
-def emit(environment: Any, record: StreamRecord) -> None:
-    """Record one stream (called once per stream by ``users.run_one``)."""
-    st = getattr(environment, "afsuite_run", None)
+def emit(environment: Any, record: StreamRecord, **_kwargs: Any) -> None:
+    """Record one stream (the ``stream_recorded`` listener: once per stream)."""
+    st = find(environment)
     if st is None:
         return
     row = record.to_row()
@@ -320,7 +278,7 @@ def _flusher(environment: Any, st: RunState) -> None:
 
 
 def _stage_keeper(environment: Any, st: RunState) -> None:
-    """Keep ``environment.agentflow_stage`` (and, on master/local, the stage rows) current."""
+    """Keep the run state's ``stage`` (and, on master/local, the stage rows) current."""
     if not st.plan_ready.wait(timeout=30.0) or st.run_start is None:
         log.error("%s: no plan from the master within 30 s; streams are labelled with the first stage", st.worker)
         return
@@ -328,7 +286,7 @@ def _stage_keeper(environment: Any, st: RunState) -> None:
         start, end = st.run_start + window.start, st.run_start + window.end
         if time.time() >= end:
             continue
-        environment.agentflow_stage = window.stage.name
+        st.stage = window.stage.name
         if st.stages is not None:
             stage = window.stage
             spawn = closed_target((window,), window.start)

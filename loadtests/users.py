@@ -7,12 +7,14 @@ Every stream is reported twice to Locust's own statistics, so its UI and ``--csv
 request_type ``TTFT`` (first content event - scheduled; a failure when no content event arrived) and ``E2E``
 (end - scheduled; a failure unless the outcome is ``ok``), both named by endpoint. Failures carry a
 :class:`StreamFailure` whose text is ``<outcome> <status> <error>`` (few distinct values, so Locust's failure
-table stays readable). Every record is then handed to ``loadtests.recording.emit(environment, record)``.
+table stays readable). Every record then fires the load plane's ``stream_recorded`` event
+(:mod:`loadtests.events`), which ``loadtests.recording`` listens to.
 
 Configuration: class attributes (``mix``, ``body``, ``connect_timeout``, ``stream_timeout``) or, when the
-locustfile sets ``environment.agentflow_settings`` to a :class:`UserSettings`, that (it wins). The stage
-name of a closed-loop stream is ``environment.agentflow_stage`` when set (the load shape keeps it current),
-else ``"default"``. The API key is ``UserSettings.api_key``, else the ``AGENTFLOW_API_KEY`` variable.
+environment carries the run's state (:class:`loadtests.run.RunState`, set up by the locustfile) with
+``settings``, those (they win). The stage name of a closed-loop stream is the run state's ``stage`` (kept on
+the profile's stage), else ``"default"``. The API key is ``UserSettings.api_key``, else the
+``AGENTFLOW_API_KEY`` variable.
 """
 
 from __future__ import annotations
@@ -20,16 +22,18 @@ from __future__ import annotations
 import gc
 import os
 import random
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import gevent
 from locust import User, constant, task
 
+from loadtests import run
 from loadtests.backoff import Backoff
 from loadtests.bodies import AgentPool, BodyConfig, make_request
+from loadtests.events import stream_recorded
 from loadtests.record import StreamRecord
+from loadtests.run import UserSettings
 from loadtests.streaming import StreamingClient, stopped_record
 from rundir.layout import OK
 
@@ -38,42 +42,6 @@ API_KEY_ENV = "AGENTFLOW_API_KEY"
 
 class StreamFailure(Exception):
     """What Locust shows for a failed stream: ``<outcome> <status> <error>``."""
-
-
-@dataclass
-class UserSettings:
-    """Everything a user needs that is not Locust's own (host comes from ``--host``/``User.host``)."""
-
-    mix: Mapping[str, float] = field(default_factory=lambda: {"native_chat": 1.0})
-    body: BodyConfig = field(default_factory=BodyConfig)
-    connect_timeout: float = 5.0
-    stream_timeout: float = 120.0
-    api_key: str | None = None
-    worker: str | None = None
-    """Load-generator process id for ``stream_id``/``worker``; default ``local`` or ``w<worker_index>``."""
-
-    def __post_init__(self) -> None:
-        bad = [k for k, w in self.mix.items() if not isinstance(w, int | float) or w < 0]
-        if not self.mix or bad or not sum(self.mix.values()) > 0:
-            raise ValueError(f"mix: expected endpoint weights >= 0 with a positive sum, got {dict(self.mix)!r}")
-
-
-_emit: Callable[[Any, StreamRecord], None] | None = None
-
-
-def _emitter() -> Callable[[Any, StreamRecord], None]:
-    """``loadtests.recording.emit`` once it exists; a no-op until then (looked up once per process)."""
-    global _emit
-    if _emit is None:
-        try:
-            from loadtests.recording import emit
-        except ImportError:
-
-            def emit(environment: Any, record: StreamRecord) -> None:
-                return None
-
-        _emit = emit
-    return _emit
 
 
 def report(environment: Any, record: StreamRecord) -> None:
@@ -104,7 +72,7 @@ def run_one(
     scheduled: float | None,
     stage: str,
 ) -> StreamRecord:
-    """One stream: build the request, stream it, report it to Locust, emit the record; return the record.
+    """One stream: build the request, stream it, report it to Locust, fire ``stream_recorded``; return it.
 
     ``scheduled`` is the arrival time for open loop (``open_loop`` is then true) or ``None`` (closed loop).
     """
@@ -115,13 +83,13 @@ def run_one(
         stopped = stopped_record(exc)
         if stopped is not None:
             report(environment, stopped)
-            _emitter()(environment, stopped)
+            stream_recorded(environment).fire(environment=environment, record=stopped)
         raise
     finally:
         if req.agent_id is not None:
             agents.release(req.agent_id)
     report(environment, record)
-    _emitter()(environment, record)
+    stream_recorded(environment).fire(environment=environment, record=record)
     return record
 
 
@@ -134,12 +102,14 @@ def worker_name(environment: Any) -> str:
 
 
 def agent_pool(environment: Any, cfg: BodyConfig) -> AgentPool:
-    """The process-wide agent id pool (one per environment, so ids are never shared by two users)."""
-    pool = getattr(environment, "agentflow_agents", None)
-    if pool is None:
-        pool = AgentPool(cfg.agent_pool, cfg.agent_prefix)
-        environment.agentflow_agents = pool
-    return pool
+    """The process-wide agent id pool (one per run, so ids are never shared by two users); a bare environment
+    without a run state (unit tests) gets one per user."""
+    st = run.find(environment)
+    if st is None:
+        return AgentPool(cfg.agent_pool, cfg.agent_prefix)
+    if st.agents is None:
+        st.agents = AgentPool(cfg.agent_pool, cfg.agent_prefix)
+    return st.agents
 
 
 def tune_gc() -> None:
@@ -174,7 +144,8 @@ class AgentFlowUser(User):
         self._backoff = Backoff()
         if not self.host:
             raise ValueError("host: no target URL; pass --host http://... or set the user's host attribute")
-        settings = getattr(environment, "agentflow_settings", None)
+        st = run.find(environment)
+        settings = st.settings if st is not None else None
         if settings is None:
             settings = UserSettings(dict(self.mix), self.body or BodyConfig(), self.connect_timeout,
                                     self.stream_timeout)
@@ -204,7 +175,8 @@ class AgentFlowUser(User):
 
     @task
     def stream_once(self) -> None:
-        stage = getattr(self.environment, "agentflow_stage", None) or "default"
+        st = run.find(self.environment)
+        stage = st.stage if st is not None else "default"
         record = run_one(self.environment, self.client, self.settings.body, self.rng, self.agents,
                          self.pick_endpoint(), None, stage)
         pause = self.backoff_after(record)
