@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rundir import metrics
 from rundir.columns import STREAM_COLUMNS
 from rundir.layout import CONNECT_ERROR
 
@@ -65,15 +66,8 @@ class GapStats:
             return None, None, None, None, []
         ordered = sorted(self.reservoir)
         sample = ordered if len(ordered) <= GAP_SAMPLE else random.sample(self.reservoir, GAP_SAMPLE)
-        return self.total / self.count, _quantile(ordered, 0.5), _quantile(ordered, 0.99), self.max, sample
-
-
-def _quantile(ordered: list[float], q: float) -> float:
-    """Linear-interpolated quantile of an already sorted, non-empty list (numpy's default method)."""
-    pos = (len(ordered) - 1) * q
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+        p50, p99 = metrics.nearest_rank(ordered, 0.5), metrics.nearest_rank(ordered, 0.99)
+        return self.total / self.count, p50, p99, self.max, sample
 
 
 @dataclass(slots=True)
@@ -116,17 +110,17 @@ class StreamRecord:
 
     @property
     def ttft(self) -> float | None:
-        """first_token - scheduled (scheduled == sent in closed loop), seconds."""
+        """:func:`rundir.metrics.ttft` (scheduled == sent in closed loop), seconds."""
         if self.first_token is None or self.scheduled is None:
             return None
-        return self.first_token - self.scheduled
+        return float(metrics.ttft(self.first_token, self.scheduled))
 
     @property
     def e2e(self) -> float | None:
-        """end - scheduled, seconds."""
+        """:func:`rundir.metrics.e2e`, seconds."""
         if self.end is None or self.scheduled is None:
             return None
-        return self.end - self.scheduled
+        return float(metrics.e2e(self.end, self.scheduled))
 
     def to_row(self) -> dict[str, object]:
         """The row as a dict keyed by :data:`STREAM_COLUMNS`, plain Python values of the schema's types."""

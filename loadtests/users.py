@@ -35,6 +35,7 @@ from loadtests.events import stream_recorded
 from loadtests.record import StreamRecord
 from loadtests.run import UserSettings
 from loadtests.streaming import StreamingClient, stopped_record
+from rundir import metrics
 from rundir.layout import OK
 
 API_KEY_ENV = "AGENTFLOW_API_KEY"
@@ -51,14 +52,15 @@ def report(environment: Any, record: StreamRecord) -> None:
     failure = None
     if record.outcome != OK:
         failure = StreamFailure(f"{record.outcome} {record.status} {record.error or ''}".rstrip())
+    e2e = metrics.e2e(record.end or start, start)
     if record.first_token is not None:
-        fire(request_type="TTFT", name=record.endpoint, response_time=(record.first_token - start) * 1000.0,
+        fire(request_type="TTFT", name=record.endpoint, response_time=metrics.ttft(record.first_token, start) * 1000.0,
              response_length=0, exception=None, context={}, start_time=start)
     else:
-        fire(request_type="TTFT", name=record.endpoint, response_time=((record.end or start) - start) * 1000.0,
+        fire(request_type="TTFT", name=record.endpoint, response_time=e2e * 1000.0,
              response_length=0, exception=failure or StreamFailure("no content event"), context={},
              start_time=start)
-    fire(request_type="E2E", name=record.endpoint, response_time=((record.end or start) - start) * 1000.0,
+    fire(request_type="E2E", name=record.endpoint, response_time=e2e * 1000.0,
          response_length=record.bytes, exception=failure, context={}, start_time=start)
 
 

@@ -26,6 +26,7 @@ from analysis.checks.config import SLO_KEYS, SloConfig
 from analysis.checks.kube import ClusterConfig, skipped
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
+from rundir import metrics as formulas
 
 PHASES = ("steady", "fault", "recovery")
 # the SLOs judged per phase: those of one stream's own error, TTFT and E2E (ITL and TPOT are pooled over streams)
@@ -58,8 +59,8 @@ def phase_of(scheduled: np.ndarray, marks: pd.DataFrame, recovery_s: float,
 
 def metrics(streams: pd.DataFrame) -> dict[str, float | int | dict[str, int]]:
     ok = (streams["outcome"] == "ok").to_numpy()
-    ttft = (streams["first_token"] - streams["scheduled"]).to_numpy(np.float64)[ok]
-    e2e = (streams["end"] - streams["scheduled"]).to_numpy(np.float64)[ok]
+    ttft = formulas.ttft(streams["first_token"], streams["scheduled"]).to_numpy(np.float64)[ok]
+    e2e = formulas.e2e(streams["end"], streams["scheduled"]).to_numpy(np.float64)[ok]
     n = len(streams)
     out: dict[str, float | int | dict[str, int]] = {
         "streams": n, "error_rate": float((~ok).sum() / n) if n else float("nan"),
