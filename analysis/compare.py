@@ -33,9 +33,9 @@ from analysis import fmt
 from analysis.checks.result import jsonable
 from analysis.report.atomic import write_all
 from analysis.report.markdown import table
-from analysis.report.model import Analysis, analyse, error_rate
 from analysis.rundir import RunDirError, load_for_report
 from analysis.schema import REPORT_DIR
+from analysis.verdict import Analysis, analyse, error_rate
 
 EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 5
 LATENCY = ("ttft", "e2e")

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import finite, listed
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -205,3 +206,11 @@ def coverage_check(cov: Coverage, origin: float, failed_in_outage: int) -> Check
                                 {"windows": [[a - origin, b - origin] for a, b in windows],
                                  "outages": [[a - origin, b - origin] for a, b in cov.outages],
                                  "failed_in_outage": failed_in_outage}), "coverage")
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    """What the observer could not see (only when the run has cluster output)."""
+    return [] if ctx.coverage is None else [coverage_check(ctx.coverage, ctx.origin, ctx.failed_in_outage)]
+
+
+CHECKS = (Check(110, "coverage", check, cluster=True),)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import ClusterConfig, listed
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -187,3 +188,11 @@ def evaluate_collateral(cluster: ClusterData, casualties: Casualties, origin: fl
             )
         )
     return results
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_collateral(ctx.cluster, ctx.casualties or Casualties(), ctx.origin)
+
+
+CHECKS = (Check(70, "collateral", check, cluster=True, sampled=True),)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.hpa_freshness import lasting_windows, overlapping
 from analysis.checks.kube import ClusterConfig, asof, listed, parse_json, skipped, window
 from analysis.checks.result import CheckResult, Evidence
@@ -362,3 +363,11 @@ def evaluate_hpa(cluster: ClusterData, stages: pd.DataFrame | None, config: Clus
         results.append(scale_down(down, s, drops, config, origin) if drops else skipped(down, "hpa", "no load drop"))
         results.append(flapping(_name("hpa.flapping", name, many), s, changes, origin))
     return [*results, capacity(cluster, config, origin)]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_hpa(ctx.cluster, ctx.run.stages, ctx.config, ctx.origin)
+
+
+CHECKS = (Check(40, "hpa", check, cluster=True, sampled=True),)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from analysis import fmt
 from analysis.checks.config import SLO_KEYS, SloConfig
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import ClusterConfig, skipped
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -170,3 +171,19 @@ def evaluate_phases(cluster: ClusterData, slos: SloConfig, config: ClusterConfig
         streams, phases = streams[~excused], phases[~excused]
     return [*_phase_checks(streams, phases, slos, origin, aside),
             *recovery_checks(streams, cluster.marks, slos, config, origin, run_end)]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    """SLOs per phase (steady, fault, recovery) and each fault's recovery; INVALID like the SLOs on an invalid
+    run."""
+    assert ctx.cluster is not None
+    streams = ctx.cluster.streams
+    excused = None if streams is None else ctx.excused(len(streams))
+    phases = evaluate_phases(ctx.cluster, ctx.slos, ctx.config, ctx.origin, ctx.end, excused)
+    reason = ctx.invalid_reason
+    if reason:
+        phases = [c if c.verdict == "skipped" else c.invalidated(reason) for c in phases]
+    return phases
+
+
+CHECKS = (Check(30, "phases", check, cluster=True),)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import deployment_of_pods, listed, parse_json, skipped, window
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -210,3 +211,11 @@ def evaluate_placement(cluster: ClusterData, origin: float) -> list[CheckResult]
             check = name if i == 0 else f"{name}#{i + 1}"
             results.append(zone_skew(check, placed, constraint, deployment, cluster.frame("nodes"), times, origin))
     return results
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_placement(ctx.cluster, ctx.origin)
+
+
+CHECKS = (Check(60, "placement", check, cluster=True, sampled=True),)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis import fmt
 from analysis.checks.config import SLO_KEYS, SloConfig
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.result import CheckResult, Evidence
 from analysis.exemplars import StreamLookup
 from analysis.labels import counts, label_codes, mask_in
@@ -213,3 +214,20 @@ def evaluate_slos(run: RunData, config: SloConfig, tables: LatencyTables) -> lis
         else:
             results.append(latency(run, item, tables, lookup))
     return results
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    """The profile's SLOs; INVALID with the gate's reason when the run is invalid. Error rates set the streams
+    lost to hard faults and API outages aside (casualties, known from the cluster files)."""
+    results = evaluate_slos(ctx.run, ctx.slos, ctx.tables)
+    reason = ctx.invalid_reason
+    if reason:
+        return [r.invalidated(reason) for r in results]
+    excused = ctx.excused(len(ctx.run.streams))
+    if excused is None:
+        return results
+    fresh = {item.name: error_rate(ctx.run, item, excused) for item in plan(ctx.slos) if item.key == "error_rate"}
+    return [fresh[c.name] if c.name in fresh and c.verdict != "invalid" else c for c in results]
+
+
+CHECKS = (Check(20, "slo", check),)

@@ -152,6 +152,6 @@ def with_profile(run: Any, profile: dict[str, Any]) -> Any:
 
 def checks_of(run: Any) -> dict[str, Any]:
     """name -> CheckResult for a loaded run."""
-    from analysis.checks import judge
+    from analysis.pipeline import judge
 
     return {c.name: c for c in judge(run)[0]}
