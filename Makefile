@@ -29,6 +29,7 @@ $(STAMP37):
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint $(STAMP37) browser kubectl
 	PATH=$(abspath $(VENV))/tools:$$PATH AFSUITE_K8S37_PYTHON=$(abspath $(VENV37))/bin/python $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)

@@ -158,6 +158,7 @@ def _streams(run_dir: Path, loaded: pd.DataFrame | None = None) -> pd.DataFrame 
     frame = read_frame_chunked(paths, STREAMS_SCHEMA, columns, STREAMS_DICTIONARY_COLUMNS, "gap_sample")[0] \
         if columns else pd.DataFrame(index=pd.RangeIndex(rows))
     for column in shared:  # a Series with the same RangeIndex: copy-on-write shares it (an ndarray is copied)
+        assert loaded is not None  # `shared` is empty without it
         frame[column] = loaded[column].set_axis(frame.index)
     if "stream_id" not in frame.columns:
         frame["stream_id"] = np.arange(len(frame))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -169,7 +169,7 @@ def _desired_healthy(spec: Obj, replicas: int) -> int | None:
     return None
 
 
-def pdb_findings(pdbs: list[Obj], dep: Obj, hpa_min: int | None = None) -> list[Finding]:
+def pdb_findings(pdbs: Sequence[Obj], dep: Obj, hpa_min: int | None = None) -> list[Finding]:
     """PDB off, several PDBs (eviction answers 500), a floor that deadlocks every drain, or one that deadlocks
     once the HPA has scaled down to its minReplicas."""
     if not pdbs:
@@ -195,7 +195,7 @@ def pdb_findings(pdbs: list[Obj], dep: Obj, hpa_min: int | None = None) -> list[
     return out
 
 
-def workload_findings(dep: Obj, hpa: Obj | None, pdbs: list[Obj]) -> list[Finding]:
+def workload_findings(dep: Obj, hpa: Obj | None, pdbs: Sequence[Obj]) -> list[Finding]:
     """Every manifest-level finding for one Deployment, its HPA (or None) and the PDBs selecting it."""
     name = (dep.get("metadata") or {}).get("name", "?")
     return [*replica_findings(dep, hpa), *shutdown_findings(dep), *probe_findings(dep),

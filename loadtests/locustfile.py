@@ -188,6 +188,7 @@ class ProfileShape(LoadTestShape):
     use_common_options = True  # only --run-time is read: an upper bound on top of the profile
 
     def tick(self) -> tuple[int, float, list[type[User]]] | None:
+        assert self.runner is not None  # Locust sets it before the first tick
         environment = self.runner.environment
         st = recording.state(environment)
         elapsed = recording.elapsed(environment)

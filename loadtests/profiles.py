@@ -214,7 +214,7 @@ def _stage(raw: Any, src: str, path: str, model: str) -> Stage:
                 fields.fail(src, f"{path}.{key}", f"is not a field of a stage when model is {model!r}", raw[key])
     stage = fields.mapping(raw, src, path, allowed, required=("name", "duration"))
     kind = fields.choice(stage.get("kind", "steady"), src, f"{path}.kind", KINDS)
-    common = {
+    common: dict[str, Any] = {
         "name": fields.text(stage["name"], src, f"{path}.name"),
         "kind": kind,
         "duration": fields.duration(stage["duration"], src, f"{path}.duration"),

@@ -255,7 +255,9 @@ def _on_final(environment: Any, msg: Any) -> None:
 
 
 def _on_loadgen(environment: Any, msg: Any) -> None:
-    state(environment).loadgen.add(msg.data["rows"])  # type: ignore[union-attr] (master: set in setup)
+    writer = state(environment).loadgen
+    assert writer is not None  # a master's writer is set in setup, before any message
+    writer.add(msg.data["rows"])
 
 
 def _flush_outgoing(environment: Any, st: RunState) -> None:

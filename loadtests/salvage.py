@@ -19,7 +19,7 @@ def salvage(run_dir: Path) -> int:
     """Consolidate `streams/` and `load/loadgen/` parts; returns the rows in streams.parquet."""
     rows = parts.consolidate(run_dir / layout.STREAMS_PARTS, run_dir / layout.STREAMS_FILE, arrow_schema())
     parts.consolidate(run_dir / layout.LOADGEN_PARTS, run_dir / layout.LOADGEN_FILE, schemas.LOADGEN_SCHEMA)
-    if (run_dir / rundir_manifest.MANIFEST).exists():  # salvage runs only after Locust had to be killed: say so
+    if (run_dir / layout.MANIFEST_FILE).exists():  # salvage runs only after Locust had to be killed: say so
         load = {**rundir_manifest.read_manifest(run_dir).get("load", {}), "killed": True, "salvaged_at": time.time()}
         rundir_manifest.write_manifest(run_dir, load=load)
     return rows

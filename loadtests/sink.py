@@ -96,7 +96,7 @@ class Accounting:
         for name, ledger in sorted(self.workers.items()):
             final = ledger.final
             expected = set(range(final["batches"])) if final else set()
-            entry = {
+            entry: dict[str, Any] = {
                 "rows_sent": final["rows"] if final else None,
                 "batches_sent": final["batches"] if final else None,
                 "rows_received": ledger.rows,
@@ -106,7 +106,7 @@ class Accounting:
                 "duplicate_batches": ledger.duplicate_batches,
                 "final_received": final is not None,
             }
-            entry["ok"] = bool(final) and final["rows"] == ledger.rows and not entry["missing_batches"] \
+            entry["ok"] = final is not None and final["rows"] == ledger.rows and not entry["missing_batches"] \
                 and not entry["unexpected_batches"]
             ok = ok and entry["ok"]
             per[name] = entry

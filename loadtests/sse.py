@@ -119,7 +119,7 @@ def _stamp(line: bytes) -> float | None:
         return None
 
 
-_scan = json.JSONDecoder().scan_once
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set by __init__, absent from the stubs
 
 
 def _loads(data: bytes) -> object:

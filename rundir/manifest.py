@@ -98,7 +98,7 @@ def write_manifest(run_dir: Path, **fields: Any) -> dict[str, Any]:
     run_dir = Path(run_dir)
     data = read_manifest(run_dir)
     data.update(fields)
-    data = scrub(data)
+    data = dict(scrub(data))
     tmp = run_dir / f"_{MANIFEST}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, run_dir / MANIFEST)

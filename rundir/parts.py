@@ -101,7 +101,7 @@ def consolidate(parts_dir: Path, target: Path, schema: pa.Schema) -> int:
     Always leaves a readable ``target`` (an empty table with the schema when there is no row)."""
     parts = part_files(parts_dir)
     if not parts and target.exists():
-        return pq.ParquetFile(target).metadata.num_rows
+        return int(pq.ParquetFile(target).metadata.num_rows)
     sources = ([target] if target.exists() else []) + parts
     tmp = target.with_name(f"_{target.name}.{os.getpid()}.tmp")
     rows = 0
@@ -133,7 +133,7 @@ def _write_group(writer: pq.ParquetWriter, tables: list[pa.Table], schema: pa.Sc
     table = pa.concat_tables(tables)
     if table.num_rows:
         writer.write_table(table, row_group_size=max(table.num_rows, 1))
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def read_table(target: Path, parts_dir: Path, schema: pa.Schema) -> pa.Table:

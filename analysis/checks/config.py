@@ -53,8 +53,8 @@ def parse_validity(profile: dict[str, Any]) -> Validity:
 
 def parse_cluster_config(manifest: dict[str, Any]) -> ClusterChecks:
     """The profile's ``cluster_checks``; the target's own ``hpa_sync_period_s`` when the profile gives none."""
-    profile = manifest.get("profile") if isinstance(manifest.get("profile"), dict) else {}
-    target = manifest.get("target") if isinstance(manifest.get("target"), dict) else {}
+    profile = profile_raw if isinstance(profile_raw := manifest.get("profile"), dict) else {}
+    target = target_raw if isinstance(target_raw := manifest.get("target"), dict) else {}
     sync = target.get("hpa_sync_period_s")
     defaults = {"hpa_sync_period_s": sync} if isinstance(sync, int | float) and not isinstance(sync, bool) else {}
     return _parsed(lambda: thresholds.parse_cluster_checks(profile.get("cluster_checks"), SOURCE, defaults))

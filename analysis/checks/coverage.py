@@ -145,7 +145,7 @@ def apply(results: list[CheckResult], cov: Coverage, origin: float, start: float
         needs = NEEDS.get(check.kind)
         met = cov.meets(needs, _span(check, origin, start, end)) if needs and check.verdict != "skipped" else []
         if met:
-            check = check.incomplete(f"the observer did not see {'/'.join(needs)} during {_text(met, origin)} "
+            check = check.incomplete(f"the observer did not see {'/'.join(needs or ())} during {_text(met, origin)} "
                                      f"(see {NAME})")
         out.append(check)
     return out
@@ -167,7 +167,8 @@ def apply_outages(results: list[CheckResult], cov: Coverage, origin: float) -> l
     for check in results:
         window = check.evidence.window_s
         if check.kind in SLO_KINDS and check.verdict == "fail" and window:
-            reach = float(check.measured) if check.unit == "s" and finite(check.measured) else 0.0
+            measured = check.measured
+            reach = float(measured) if check.unit == "s" and measured is not None and finite(measured) else 0.0
             span = (origin + window[0], origin + window[1] + reach)
             met = [w for w in cov.outages if w[0] <= span[1] and w[1] >= span[0]]
             if met:

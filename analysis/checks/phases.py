@@ -18,6 +18,8 @@ was scheduled after the mark.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -25,7 +27,7 @@ from analysis import fmt
 from analysis.checks.config import SLO_KEYS, SloConfig
 from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import ClusterConfig, skipped
-from analysis.checks.result import CheckResult, Evidence
+from analysis.checks.result import CheckResult, Evidence, Verdict
 from analysis.cluster import ClusterData
 from rundir import metrics as formulas
 
@@ -58,12 +60,12 @@ def phase_of(scheduled: np.ndarray, marks: pd.DataFrame, recovery_s: float,
     return phase
 
 
-def metrics(streams: pd.DataFrame) -> dict[str, float | int | dict[str, int]]:
+def metrics(streams: pd.DataFrame) -> dict[str, Any]:
     ok = (streams["outcome"] == "ok").to_numpy()
     ttft = formulas.ttft(streams["first_token"], streams["scheduled"]).to_numpy(np.float64)[ok]
     e2e = formulas.e2e(streams["end"], streams["scheduled"]).to_numpy(np.float64)[ok]
     n = len(streams)
-    out: dict[str, float | int | dict[str, int]] = {
+    out: dict[str, Any] = {
         "streams": n, "error_rate": float((~ok).sum() / n) if n else float("nan"),
         "by_outcome": {str(k): int(v) for k, v in streams["outcome"][~ok].value_counts().items() if v},
     }
@@ -83,17 +85,17 @@ def _phase_checks(streams: pd.DataFrame, phases: np.ndarray, slos: SloConfig, or
         for key in keys:
             name, unit = f"phase.{phase}.{key}", "fraction" if key == "error_rate" else "s"
             threshold = slos.thresholds[key]
-            if m is None or not np.isfinite(m[key]):  # type: ignore[arg-type]
+            if m is None or not np.isfinite(m[key]):
                 results.append(skipped(name, "phase", f"no {'streams' if m is None else 'ok streams'} in the "
                                        f"{phase} phase", unit, threshold))
                 continue
-            measured = float(m[key])  # type: ignore[arg-type]
-            verdict = "pass" if measured <= threshold else "fail"
+            measured = float(m[key])
+            verdict: Verdict = "pass" if measured <= threshold else "fail"
             sentence = (f"{phase} phase: {key} = {fmt.value(measured, unit)} over {m['streams']} streams "
                         f"(threshold {fmt.value(threshold, unit)}): {verdict.upper()}. Errors by outcome: "
-                        f"{m['by_outcome'] or 'none'}; TTFT p50/p95/p99 {fmt.seconds(m['ttft_p50'])}/"  # type: ignore[arg-type]
-                        f"{fmt.seconds(m['ttft_p95'])}/{fmt.seconds(m['ttft_p99'])}, E2E p99 "  # type: ignore[arg-type]
-                        f"{fmt.seconds(m['e2e_p99'])}.")  # type: ignore[arg-type]
+                        f"{m['by_outcome'] or 'none'}; TTFT p50/p95/p99 {fmt.seconds(m['ttft_p50'])}/"
+                        f"{fmt.seconds(m['ttft_p95'])}/{fmt.seconds(m['ttft_p99'])}, E2E p99 "
+                        f"{fmt.seconds(m['e2e_p99'])}.")
             if key == "error_rate" and aside.get(phase):
                 sentence += (f" {aside[phase]} stream(s) lost with pods a hard fault killed are set aside "
                              "(fault.collateral).")
@@ -117,7 +119,8 @@ def _within(m: dict, slos: SloConfig) -> bool:
 
 def recovery_checks(streams: pd.DataFrame, marks: pd.DataFrame, slos: SloConfig, config: ClusterConfig,
                     origin: float, run_end: float) -> list[CheckResult]:
-    results, seen = [], {}
+    results: list[CheckResult] = []
+    seen: dict[str, int] = {}
     scheduled = streams["scheduled"].to_numpy(np.float64)
     for _, mark in marks.iterrows():
         activity = str(mark["activity"])

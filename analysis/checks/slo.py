@@ -14,7 +14,7 @@ import pandas as pd
 from analysis import fmt
 from analysis.checks.config import SLO_KEYS, SloConfig
 from analysis.checks.context import Check, CheckContext
-from analysis.checks.result import CheckResult, Evidence
+from analysis.checks.result import CheckResult, Evidence, Verdict
 from analysis.exemplars import StreamLookup
 from analysis.labels import counts, label_codes, mask_in
 from analysis.latency import Grouping, LatencyTables, by_column, by_mask, is_ok, stream_metric
@@ -114,7 +114,7 @@ def error_rate(run: RunData, item: PlannedSlo, excused: np.ndarray | None = None
         by_pod = [(p, n) for p, n in counts(s["pod"], bad).items() if p != "missing"][:EXEMPLARS]
         objects += tuple(f"pod {p}: {n} failed" for p, n in by_pod)
     measured = int(bad.sum()) / n
-    verdict = "pass" if measured <= item.threshold else "fail"
+    verdict: Verdict = "pass" if measured <= item.threshold else "fail"
     breakdown = ", ".join(f"{k} {v}" for k, v in by_outcome.items()) or "none"
     sentence = (
         f"{fmt.count(bad.sum())} of {fmt.count(n)} streams of {item.scope.describe()} did not end ok "
@@ -161,7 +161,7 @@ def latency(run: RunData, item: PlannedSlo, tables: LatencyTables, lookup: Strea
     if not n or not np.isfinite(n):
         return _skipped(item, unit, f"no ok stream of {item.scope.describe()} has a {name} value")
     measured = tables.value(metric, item.scope.grouping, item.scope.label, column)
-    verdict = "pass" if measured <= item.threshold else "fail"
+    verdict: Verdict = "pass" if measured <= item.threshold else "fail"
     values = _per_stream(run, metric)
     scoped = np.where(item.scope.mask(run), values, np.nan)
     with np.errstate(invalid="ignore"):

@@ -82,7 +82,7 @@ def evaluate_survival(cluster: ClusterData, origin: float) -> list[CheckResult]:
     in_flight = in_flight.assign(fate=classify(in_flight["outcome"]))
     cut = in_flight[in_flight["fate"] != "completed"]
     tally = in_flight["fate"].value_counts().to_dict()
-    terminated = sorted(ends, key=ends.get)
+    terminated = sorted(ends, key=lambda pod: ends[pod])
     when = window(list(ends.values()), origin)
     if not len(cut):
         sentence = (f"{len(in_flight)} stream(s) were in flight on the {len(terminated)} pod(s) that terminated "

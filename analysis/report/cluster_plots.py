@@ -73,9 +73,9 @@ def cluster_plot(analysis: Analysis) -> bytes | None:
     rows = []
     if c.frame("hpa") is not None or c.frame("deployments") is not None:
         rows.append(("Replicas (HPA desired/current, deployment Ready)", _replicas))
-    if c.frame("pdb") is not None and len(c.frame("pdb")):
+    if (pdb := c.frame("pdb")) is not None and len(pdb):
         rows.append(("PDB healthy vs floor (desired_healthy)", _pdb))
-    if c.frame("pods") is not None and len(c.frame("pods")):
+    if (pods := c.frame("pods")) is not None and len(pods):
         rows.append(("Scheduled, non-terminating pods per zone", _zones))
     if not rows:
         return None
