@@ -66,3 +66,19 @@ def test_two_checks_in_one_place_are_refused(tmp_path, monkeypatch, fresh_regist
     monkeypatch.delitem(sys.modules, "analysis.checks.clash_check", raising=False)
     with pytest.raises(RuntimeError, match=r"two checks declare the same order: \['20'\]"):
         pipeline.registered_checks()
+
+
+def test_the_architecture_docs_example_check_is_a_working_module(tmp_path, monkeypatch, fresh_registry):
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    code = doc.split("### a check", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    extra = tmp_path / "extra_checks"
+    extra.mkdir()
+    (extra / "restarts.py").write_text(code, encoding="utf-8")
+    monkeypatch.setattr(analysis.checks, "__path__", [*analysis.checks.__path__, str(extra)])
+    monkeypatch.delitem(sys.modules, "analysis.checks.restarts", raising=False)
+    declared = {c.name: c for c in pipeline.registered_checks()}["restarts"]
+    assert declared.cluster and declared.sampled
+    names = [c.name for c in pipeline.registered_checks()]
+    assert names.index("placement") < names.index("restarts") < names.index("collateral")
