@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from localcluster import match_label_selector
+
 Obj = Mapping[str, Any]
 SEVERITIES = ("ok", "info", "warning", "error")
 HEALTH_PATHS = ("/health", "/healthz")
@@ -207,19 +209,9 @@ def _hpa_min(hpa: Obj | None) -> int | None:
 
 
 def selects(selector: Obj | None, labels: Obj) -> bool:
-    """A PDB's label selector (matchLabels + matchExpressions In/NotIn/Exists/DoesNotExist) against labels;
-    as in policy/v1, an empty selector selects every pod and a missing one none."""
-    if selector is None:
-        return False
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        ok = {"In": labels.get(key) in values, "NotIn": labels.get(key) not in values,
-              "Exists": key in labels, "DoesNotExist": key not in labels}.get(op, False)
-        if not ok:
-            return False
-    return True
+    """A PDB's label selector against labels, as Kubernetes decides it (the local cluster's own matcher): an
+    empty selector selects every pod and a missing one none."""
+    return match_label_selector(selector, {str(k): str(v) for k, v in labels.items()})
 
 
 def manifest_findings(docs: list[Obj], deployment: str = "agentflow") -> list[Finding]:
