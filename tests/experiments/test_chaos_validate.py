@@ -36,3 +36,16 @@ def test_chaos_validate_refuses_an_activity_that_does_not_exist(tmp_path):
     bad.write_text(text.replace("func: record_workload", "func: no_such_function"), encoding="utf-8")
     done = validate(bad, tmp_path)
     assert done.returncode != 0 and "no_such_function" in done.stdout + done.stderr
+
+
+def test_a_hard_fault_declares_itself_where_it_is_defined(tmp_path, monkeypatch):
+    from experiments.afchaos.controls.marks import is_hard
+
+    (tmp_path / "my_faults.py").write_text(
+        "from experiments.afchaos.hard import hard_fault\n\n\n"
+        "@hard_fault\ndef power_off(node: str) -> dict:\n    '''Cut the power of a node.'''\n    return {}\n\n\n"
+        "def reboot(node: str) -> dict:\n    return {}\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert is_hard({"type": "action", "provider": {"type": "python", "module": "my_faults", "func": "power_off"}})
+    assert not is_hard({"type": "action", "provider": {"type": "python", "module": "my_faults", "func": "reboot"}})
+    assert not is_hard({"type": "action", "provider": {"type": "python", "module": "no_such_module", "func": "x"}})

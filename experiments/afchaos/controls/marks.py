@@ -16,12 +16,12 @@ import pyarrow.parquet as pq
 from chaoslib.types import Activity, Configuration, Experiment, Journal, Run, Secrets
 
 from experiments.afchaos import journal, safety
+from experiments.afchaos.hard import declared_hard
 from rundir.layout import MARKS_FILE, MARKS_JSONL
 from rundir.schemas import MARKS_SCHEMA
 
 SCHEMA = MARKS_SCHEMA
 MARKS_JSONL_NAME, MARKS_NAME = Path(MARKS_JSONL).name, Path(MARKS_FILE).name
-HARD_FUNCS = frozenset({"fail_zone"})  # the suite's actions that fail machines
 _open: dict[str, float] = {}
 _title: dict[str, str] = {}
 
@@ -55,11 +55,13 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
 
 def is_hard(activity: Activity) -> bool:
     """A hard fault kills pods with no graceful shutdown: a delete with grace period 0 (chaosk8s terminate_pods
-    `grace_period: 0`, the suite's pod actions) or failed machines (`fail_zone`)."""
+    `grace_period: 0`, the suite's pod actions) or an activity declared `@hard_fault` where it is defined
+    (failed machines: `fail_zone`; experiments/afchaos/hard.py)."""
     provider = activity.get("provider") or {}
     arguments = provider.get("arguments") or {}
     grace = arguments.get("grace_period", arguments.get("gracePeriodSeconds"))
-    return provider.get("func") in HARD_FUNCS or (grace is not None and str(grace).strip() == "0")
+    graceless = grace is not None and str(grace).strip() == "0"
+    return graceless or declared_hard(provider.get("module"), provider.get("func"))
 
 
 def after_experiment_control(context: Experiment, state: Journal, configuration: Configuration = None,

@@ -16,6 +16,7 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from experiments.afchaos import journal, plan, safety
+from experiments.afchaos.hard import hard_fault
 from experiments.afchaos.k8s import LOCAL_FAULT, ZONE_LABEL, Api, namespace
 from experiments.afchaos.node.actions import cordon, drain_nodes_respecting_pdb, select_nodes
 
@@ -42,6 +43,7 @@ def drain_zone(zone: str, timeout: float = 180, retry_interval: float = 5, confi
     return {"fault": "zone-drain", "zone": zone, **result}
 
 
+@hard_fault
 def fail_zone(zone: str, pod_label_selector: str = "app.kubernetes.io/name=agentflow",
               configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Hard-fail every node of `zone` (local fault API), or approximate it on a real cluster (cordon + delete
