@@ -29,7 +29,7 @@ from typing import Any
 import typer
 
 from experiments.afchaos import plan
-from experiments.afchaos.k8s import LOCAL_FAULT, Api
+from experiments.afchaos.k8s import LOCAL_FAULT, Api, set_local_fault
 from experiments.afchaos.node.actions import uncordon_suite_nodes
 from harness import leftovers
 from harness.target import Target
@@ -56,7 +56,7 @@ def clear_local_faults(api: Api) -> list[str]:
         for node in api.items("/api/v1/nodes"):
             if LOCAL_FAULT in (node["metadata"].get("annotations") or {}):
                 name = node["metadata"]["name"]
-                api.patch(f"/api/v1/nodes/{name}", {"metadata": {"annotations": {LOCAL_FAULT: None}}})
+                set_local_fault(api, name, None)
                 cleared.append(name)
     return cleared
 

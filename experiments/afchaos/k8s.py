@@ -76,3 +76,8 @@ def status_message(exc: ApiException) -> str:
 def ready(obj: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True"
                for c in (obj.get("status") or {}).get("conditions") or [])
+
+
+def set_local_fault(api: Api, node: str, fault: str | None) -> None:
+    """Set (``"fail"``) or clear (None) the local cluster's fault annotation of ``node``: the one patch of it."""
+    api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: fault}}})

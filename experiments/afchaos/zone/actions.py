@@ -17,7 +17,7 @@ from chaoslib.types import Configuration, Secrets
 
 from experiments.afchaos import journal, plan, safety
 from experiments.afchaos.hard import hard_fault
-from experiments.afchaos.k8s import LOCAL_FAULT, ZONE_LABEL, Api, namespace
+from experiments.afchaos.k8s import LOCAL_FAULT, ZONE_LABEL, Api, namespace, set_local_fault
 from experiments.afchaos.node.actions import cordon, drain_nodes_respecting_pdb, select_nodes
 
 __all__ = ["drain_zone", "fail_zone", "recover_zone"]
@@ -73,7 +73,7 @@ def fail_zone(zone: str, pod_label_selector: str = "app.kubernetes.io/name=agent
 
 def _local_failure(api: Api, zone: str, nodes: list[str]) -> dict[str, Any]:
     for node in nodes:
-        api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: "fail"}}})
+        set_local_fault(api, node, "fail")
     return {"fault": "zone-failure", "model": "local fault API: processes killed, nodes NotReady",
             "zone": zone, "nodes": nodes, "time": time.time()}
 
@@ -98,7 +98,7 @@ def recover_zone(zone: str, configuration: Configuration = None, secrets: Secret
             for node in nodes:
                 annotations = api.get(f"/api/v1/nodes/{node}")["metadata"].get("annotations") or {}
                 if LOCAL_FAULT in annotations:
-                    api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: None}}})
+                    set_local_fault(api, node, None)
                     recovered.append(node)
         return recovered
     finally:
