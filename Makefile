@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # A second interpreter with the rewritten kubernetes client 37 (+ chaosk8s): the local cluster's contract tests
-# run under both client generations (see ../shared/reference/kubernetes-api.md).
+# run under both client generations (see docs/kubernetes-api.md).
 VENV37 ?= .venv-k37
 STAMP37 := $(VENV37)/.installed
 PYTEST_ARGS ?=
@@ -29,6 +29,7 @@ $(STAMP37):
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint $(STAMP37) browser kubectl
 	PATH=$(abspath $(VENV))/tools:$$PATH AFSUITE_K8S37_PYTHON=$(abspath $(VENV37))/bin/python $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.checks.result import CheckResult, Evidence
+from analysis.checks.result import CheckResult, Evidence, Verdict
 
 NAME = "capacity.hpa_target"
 
@@ -106,7 +106,7 @@ def hpa_target_check(levels: list[LevelStats], target: float = 0.70, margin: flo
         return CheckResult(NAME, "skipped", None, need * 100, "%", Evidence("", None, (), details),
                            "capacity").incomplete(sentence)
     util = good.cpu_util
-    verdict = "pass" if util >= need else "fail"
+    verdict: Verdict = "pass" if util >= need else "fail"
     relation = ("before the knee" if verdict == "pass" else
                 "only after the knee: the HPA scales once users already suffer" if util >= target * 0.5 else
                 "far after the knee: the pod saturates long before its CPU reaches the HPA target")

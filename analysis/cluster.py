@@ -2,8 +2,8 @@
 
 Every file is optional: a missing file leaves its frame `None` and a reason in `ClusterData.skipped`, which the
 checks turn into a `skipped` verdict. A file that exists but lacks a column it must have raises `RunDirError`
-naming the file and the column. Columns are those of the observer (harness/observer_rows.py), restated here
-because the analysis plane reads only files. Also reads the per-stream columns the cluster checks need (pod,
+naming the file and the column. Files and columns are the contract's (rundir.layout, rundir.columns), which the
+observer writes too. Also reads the per-stream columns the cluster checks need (pod,
 stream id, sent/headers) that the report's stream frame leaves out.
 """
 
@@ -20,36 +20,27 @@ import pyarrow.parquet as pq
 
 from analysis.columnar import RunDirError, parquet_sources, read_frame_chunked
 from analysis.schema import STREAMS_DICTIONARY_COLUMNS, STREAMS_FILE, STREAMS_SCHEMA
+from rundir.columns import CORE, LATE, MARKS, MARKS_LATE, TABLES, cluster_columns
+from rundir.layout import (
+    ANALYSED_RECORDS,
+    CHAOS_DIR,
+    JOURNAL_SUFFIX,
+    MARKS_FILE,
+    MARKS_JSONL,
+    VERDICTS_FILE,
+    chaos_records_file,
+    cluster_file,
+)
 
-# file stem -> columns a check relies on (the observer writes more)
-CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "deployments": ("time", "name", "spec_replicas", "replicas", "ready", "anti_affinity_required", "spread"),
-    "replicasets": ("time", "name", "template_hash"),
-    "pods": ("time", "pod", "node", "zone", "phase", "ready", "terminating", "created", "ready_since",
-             "deleted_at", "template_hash", "scheduled", "unschedulable_reason"),
-    "nodes": ("time", "node", "zone", "unschedulable", "ready"),
-    "hpa": ("time", "name", "min_replicas", "max_replicas", "current_replicas", "desired_replicas", "behavior"),
-    "pdb": ("time", "name", "desired_healthy", "current_healthy", "disruptions_allowed"),
-    "endpoints": ("time", "pod", "ready", "serving", "terminating"),
-    "events": ("time", "type", "reason", "message", "kind", "object"),
-    "gaps": ("time", "source", "error"),
-    "pod_metrics": ("time", "pod", "cpu", "memory", "timestamp", "window"),
-    "alerts": ("time", "alert", "group", "state", "active_at", "labels", "value"),
-    "alert_rules": ("time", "group", "rule", "health", "last_error", "expr", "for_s", "range_s", "metrics",
-                    "missing", "top_buckets", "interval_s"),
-}
-# columns read when the file has them (older runs lack them)
-OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "deployments": ("grace_s", "prestop_s", "server_drain_s", "agent_timeout_s"),
-    "pods": ("uid", "start_time", "ready_transition", "cpu_request", "memory_request"),
-    "hpa": ("cpu_utilization", "cpu_target", "last_scale_time", "metrics", "conditions", "target_ref",
-            "metric_values"),
-}
-MARK_COLUMNS = ("experiment", "activity", "kind", "start", "end", "status")
-MARK_OPTIONAL = ("hard",)  # a hard fault (grace-0 kill, failed machines): analysis/checks/hard_faults.py
+# file stem -> columns a check relies on (the contract's CORE tier; the observer writes more)
+CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {table: cluster_columns(table, CORE) for table in TABLES}
+# columns read when the file has them (the LATE tier: older runs lack them)
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {t: cluster_columns(t, LATE) for t in TABLES}
+MARK_OPTIONAL = MARKS_LATE  # a hard fault (grace-0 kill, failed machines): analysis/checks/hard_faults.py
+MARK_COLUMNS = tuple(name for name, _ in MARKS if name not in MARK_OPTIONAL)
 STREAM_COLUMNS = ("stream_id", "pod", "scheduled", "sent", "headers", "first_token", "end", "outcome", "error",
                   "endpoint", "expected_s")
-JSONL_FILES = ("drains", "terminations", "long_streams", "floor", "effects", "canary")
+JSONL_FILES = ANALYSED_RECORDS
 MAX_NAMED_STREAMS = 2_000_000
 
 
@@ -130,18 +121,18 @@ def _json(path: Path) -> Any:
 
 def _journals(chaos: Path) -> dict[str, dict[str, Any]]:
     out = {}
-    for path in sorted(chaos.glob("*.journal.json")) if chaos.is_dir() else []:
+    for path in sorted(chaos.glob(f"*{JOURNAL_SUFFIX}")) if chaos.is_dir() else []:
         journal = _json(path)
         if not isinstance(journal, dict):
             raise RunDirError(f"{path}: a Chaos Toolkit journal must be a JSON object")
-        out[path.name.removesuffix(".journal.json")] = journal
+        out[path.name.removesuffix(JOURNAL_SUFFIX)] = journal
     return out
 
 
 def _marks(run_dir: Path) -> pd.DataFrame | None:
-    frame = _read(run_dir, "chaos/marks.parquet", MARK_COLUMNS, MARK_OPTIONAL)
+    frame = _read(run_dir, MARKS_FILE, MARK_COLUMNS, MARK_OPTIONAL)
     if frame is None:
-        rows = _jsonl(run_dir / "chaos" / "marks.jsonl")  # a killed experiment leaves only the jsonl
+        rows = _jsonl(run_dir / MARKS_JSONL)  # a killed experiment leaves only the jsonl
         if rows is None:
             return None
         frame = pd.DataFrame(rows, columns=[*MARK_COLUMNS, *MARK_OPTIONAL])
@@ -168,6 +159,7 @@ def _streams(run_dir: Path, loaded: pd.DataFrame | None = None) -> pd.DataFrame 
     frame = read_frame_chunked(paths, STREAMS_SCHEMA, columns, STREAMS_DICTIONARY_COLUMNS, "gap_sample")[0] \
         if columns else pd.DataFrame(index=pd.RangeIndex(rows))
     for column in shared:  # a Series with the same RangeIndex: copy-on-write shares it (an ndarray is copied)
+        assert loaded is not None  # `shared` is empty without it
         frame[column] = loaded[column].set_axis(frame.index)
     if "stream_id" not in frame.columns:
         frame["stream_id"] = np.arange(len(frame))
@@ -182,7 +174,7 @@ def load_cluster(run_dir: Path | str, with_streams: bool = True,
     skipped: dict[str, str] = {}
     frames: dict[str, pd.DataFrame | None] = {}
     for name, columns in CLUSTER_COLUMNS.items():
-        relative = f"cluster/{name}.parquet"
+        relative = cluster_file(name)
         frames[name] = _read(run_dir, relative, columns, OPTIONAL_COLUMNS.get(name, ()))
         if frames[name] is None:
             skipped[relative] = f"{relative} not found in the run directory"
@@ -191,12 +183,13 @@ def load_cluster(run_dir: Path | str, with_streams: bool = True,
         skipped["chaos/marks.parquet"] = "chaos/marks.parquet not found (no fault was marked)"
     records: dict[str, list[dict[str, Any]] | None] = {}
     for kind in JSONL_FILES:
-        records[kind] = _jsonl(run_dir / "chaos" / f"{kind}.jsonl")
+        relative = chaos_records_file(kind)
+        records[kind] = _jsonl(run_dir / relative)
         if records[kind] is None:
-            skipped[f"chaos/{kind}.jsonl"] = f"chaos/{kind}.jsonl not found in the run directory"
-    verdicts_path = run_dir / "chaos" / "verdicts.json"
+            skipped[relative] = f"{relative} not found in the run directory"
+    verdicts_path = run_dir / VERDICTS_FILE
     verdicts = _json(verdicts_path) if verdicts_path.is_file() else None
     if verdicts is not None and not isinstance(verdicts, list):
         raise RunDirError(f"{verdicts_path}: must be a JSON list of experiment verdicts")
     streams = _streams(run_dir, loaded_streams) if with_streams else None
-    return ClusterData(run_dir, frames, marks, records, _journals(run_dir / "chaos"), verdicts, streams, skipped)
+    return ClusterData(run_dir, frames, marks, records, _journals(run_dir / CHAOS_DIR), verdicts, streams, skipped)

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from analysis.schema import LATE_STREAM_COLUMNS
+from rundir.columns import STREAMS_LATE as LATE_STREAM_COLUMNS
 
 SCHEMA_HINT = "see docs/run-directory.md for the exact schema"
 

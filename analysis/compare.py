@@ -33,9 +33,9 @@ from analysis import fmt
 from analysis.checks.result import jsonable
 from analysis.report.atomic import write_all
 from analysis.report.markdown import table
-from analysis.report.model import Analysis, analyse, error_rate
 from analysis.rundir import RunDirError, load_for_report
 from analysis.schema import REPORT_DIR
+from analysis.verdict import Analysis, analyse, error_rate
 
 EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 5
 LATENCY = ("ttft", "e2e")
@@ -178,12 +178,13 @@ def verdict_rows(run: Analysis, base: Analysis) -> list[dict[str, Any]]:
 
 def _duration(manifest: dict[str, Any]) -> float | None:
     start, end = manifest.get("started"), manifest.get("ended")
-    ok = isinstance(start, int | float) and isinstance(end, int | float)
-    return float(end - start) if ok else None
+    if isinstance(start, int | float) and isinstance(end, int | float):
+        return float(end - start)
+    return None
 
 
 def _target_of(manifest: dict[str, Any]) -> str:
-    target = manifest.get("target") if isinstance(manifest.get("target"), dict) else {}
+    target = target_raw if isinstance(target_raw := manifest.get("target"), dict) else {}
     parts = [str(target.get(k)) for k in ("name", "context", "service_url", "host") if target.get(k)]
     return " ".join(parts) or "unknown"
 
@@ -200,10 +201,10 @@ def comparability(run: dict[str, Any], base: dict[str, Any]) -> list[str]:
     experiments = [list(m.get("experiments") or []) for m in (run, base)]
     if experiments[0] != experiments[1]:
         out.append(f"experiments: run {experiments[0] or 'none'}, baseline {experiments[1] or 'none'}")
-    durations = [_duration(m) for m in (run, base)]
-    if None not in durations and max(durations) > 0 and \
-            abs(durations[0] - durations[1]) / max(durations) > DURATION_TOLERANCE:  # type: ignore[operator]
-        out.append(f"duration: run {durations[0]:.0f} s, baseline {durations[1]:.0f} s (more than "
+    run_s, base_s = _duration(run), _duration(base)
+    if run_s is not None and base_s is not None and max(run_s, base_s) > 0 and \
+            abs(run_s - base_s) / max(run_s, base_s) > DURATION_TOLERANCE:
+        out.append(f"duration: run {run_s:.0f} s, baseline {base_s:.0f} s (more than "
                    f"{DURATION_TOLERANCE:.0%} apart)")
     return out
 

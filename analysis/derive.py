@@ -20,11 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-DERIVED = {
-    "ttft": ("first_token", "scheduled"),
-    "dispatch_lag": ("sent", "scheduled"),
-    "e2e": ("end", "scheduled"),
-}
+from rundir.metrics import DIFFERENCES
+
+DERIVED = DIFFERENCES  # the formulas are the contract's (rundir.metrics), stated above in its words
 
 
 def add_derived(frame: pd.DataFrame) -> pd.DataFrame:

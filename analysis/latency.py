@@ -9,6 +9,7 @@ metric are computed in the same two passes over the data (see analysis/quantiles
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -97,8 +98,8 @@ def partition(groupings: Sequence[Grouping], n_rows: int) -> tuple[np.ndarray, i
         remap[combos] = np.arange(len(combos))
         cell_of_row = remap[combined].astype(np.int32)
     else:
-        combos, cell_of_row = np.unique(combined, return_inverse=True)
-        cell_of_row = cell_of_row.astype(np.int32)
+        combos, inverse = np.unique(combined, return_inverse=True)
+        cell_of_row = inverse.astype(np.int32)
     group_of_cell = [(combos // r) % (len(g.labels) + 1) - 1 for g, r in zip(groupings, radix, strict=True)]
     return cell_of_row, len(combos), group_of_cell
 
@@ -128,10 +129,10 @@ def latency_quantiles(
                 continue
             pooled = PooledGaps.build(run.gaps, run.streams["gap_count"])
             ok = is_ok(run)
-            results = engine.compute(lambda p=pooled, o=ok: _itl_batches(p, o, cells))
+            results = engine.compute(functools.partial(_itl_batches, pooled, ok, cells))
         else:
             values = stream_metric(run, metric)
-            results = engine.compute(lambda v=values: _stream_batches(v, cells))
+            results = engine.compute(functools.partial(_stream_batches, values, cells))
             del values
         for g, result in zip(groupings, results, strict=True):
             frame = pd.DataFrame(result.values, columns=list(QUANTILE_COLUMNS))

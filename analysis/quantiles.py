@@ -135,7 +135,7 @@ class GroupedQuantiles:
 
     def compute(self, source: Callable[[], Iterable[Batch]]) -> list[QuantileResult]:
         size = (self.n_cells + 1) * self.n_bins
-        hist = np.zeros(size)
+        hist: np.ndarray = np.zeros(size)
         count = None  # observations per key, kept apart only when weights are not all 1
         cached: list[np.ndarray] = []
         cached_size = 0

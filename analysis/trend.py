@@ -203,7 +203,8 @@ def _other_flags(night: Night, base: list[Night]) -> list[dict[str, Any]]:
         new = night.metrics.get(key)
         if new is None or not values:
             continue
-        low, high = min(values), max(values)  # type: ignore[type-var]
+        numbers = [float(v) for v in values if v is not None]
+        low, high = min(numbers), max(numbers)
         if new > high or new < low:
             flags.append(_flag("drift", key, _median(base, key), new,
                                f"{key} {new:g} outside the baseline's range {low:g}..{high:g}"))

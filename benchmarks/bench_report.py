@@ -39,15 +39,16 @@ import pyarrow.parquet as pq
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from analysis.schema import LOADGEN_SCHEMA, STAGES_SCHEMA, STREAMS_SCHEMA  # noqa: E402
+from rundir import layout  # noqa: E402
+from rundir.schemas import LOADGEN_SCHEMA, STAGES_SCHEMA, STREAMS_SCHEMA  # noqa: E402
 
 T0 = 1_764_000_000.0
 DURATION = 3600.0
 ROW_GROUP = 1_000_000
-ENDPOINTS = np.array(["native_chat", "agent_run", "openai_chat"])
+ENDPOINTS = np.array(layout.ENDPOINTS)
 STAGES = [("ramp", 0, 600, "step"), ("steady", 600, 2400, "steady"), ("spike", 2400, 2700, "spike"),
           ("cooldown", 2700, 3600, "ramp-down")]
-OUTCOMES = np.array(["ok", "http_error", "stream_error", "truncated", "connect_error", "timeout"])
+OUTCOMES = np.array(layout.OUTCOMES)
 
 
 def _strings(prefix: str, numbers: np.ndarray) -> pa.Array:

@@ -22,22 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pyarrow as pa
 
 from harness.promql_names import metric_names
-from loadtests.sink import PartWriter, consolidate
 from localcluster.prometheus.rules import longest_range_seconds
+from rundir.parts import PartWriter, consolidate
+from rundir.schemas import ALERT_SCHEMAS
 
-__all__ = ["ALERT_SCHEMAS", "AlertRecorder"]
+__all__ = ["AlertRecorder"]
 
-S, F = pa.string(), pa.float64()
-ALERT_SCHEMAS: dict[str, pa.Schema] = {
-    "alerts": pa.schema([("time", F), ("alert", S), ("group", S), ("state", S), ("active_at", F), ("labels", S),
-                         ("value", F)]),
-    "alert_rules": pa.schema([("time", F), ("group", S), ("rule", S), ("health", S), ("last_error", S),
-                              ("expr", S), ("for_s", F), ("range_s", F), ("metrics", S), ("missing", S),
-                              ("top_buckets", S), ("state", S), ("interval_s", F)]),
-}
 SERIES_EVERY_S = 10.0  # how often the rules' metric names are looked up (and once more at stop)
 
 

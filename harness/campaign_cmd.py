@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -123,7 +124,7 @@ def _execute(camp: Campaign, tgt: Target, directory: Path, policy: SafetyPolicy,
         stop_load()
         if load is not None:
             load.join(timeout=60)
-        fields = {"campaign": camp.name}
+        fields: dict[str, Any] = {"campaign": camp.name}
         if observer is not None:
             fields["observer"] = {"rows": observer.stop(), "api_errors": observer.errors}
         (directory / "chaos").mkdir(exist_ok=True)

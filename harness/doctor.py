@@ -24,12 +24,11 @@ import typer
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-from analysis import exitcodes
 from harness.doctor_checks import Finding, metrics_findings, selects, workload_findings
 from harness.doctor_rbac import permission_findings
 from harness.probe import probe_all
 from harness.target import Target
-from harness.targets import TargetError, resolve_target
+from harness.targets import resolve_target_or_exit
 
 PORTS_ANNOTATION = "localcluster.agentflow.dev/ports"
 class Kube:
@@ -212,9 +211,6 @@ def doctor_command(
     json_output: bool = typer.Option(False, "--json", help="print the findings as JSON"),
 ) -> None:
     """Check a target before anything runs: API, permissions, workload, HPA/PDB, service, metrics."""
-    try:
-        tgt = resolve_target(target, state_dir)
-    except TargetError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exitcodes.BAD_INPUT) from None
+    tgt = resolve_target_or_exit(target, state_dir)
+    assert tgt is not None
     raise typer.Exit(run_doctor(tgt, json_output, typer.echo))

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.stream_budget import stream_budget
+from localcluster import match_label_selector
 
 Obj = Mapping[str, Any]
 SEVERITIES = ("ok", "info", "warning", "error")
@@ -184,7 +185,7 @@ def _desired_healthy(spec: Obj, replicas: int) -> int | None:
     return None
 
 
-def pdb_findings(pdbs: list[Obj], dep: Obj, hpa_min: int | None = None) -> list[Finding]:
+def pdb_findings(pdbs: Sequence[Obj], dep: Obj, hpa_min: int | None = None) -> list[Finding]:
     """PDB off, several PDBs (eviction answers 500), a floor that deadlocks every drain, or one that deadlocks
     once the HPA has scaled down to its minReplicas."""
     if not pdbs:
@@ -210,7 +211,7 @@ def pdb_findings(pdbs: list[Obj], dep: Obj, hpa_min: int | None = None) -> list[
     return out
 
 
-def workload_findings(dep: Obj, hpa: Obj | None, pdbs: list[Obj]) -> list[Finding]:
+def workload_findings(dep: Obj, hpa: Obj | None, pdbs: Sequence[Obj]) -> list[Finding]:
     """Every manifest-level finding for one Deployment, its HPA (or None) and the PDBs selecting it."""
     name = (dep.get("metadata") or {}).get("name", "?")
     return [*replica_findings(dep, hpa), *shutdown_findings(dep), *probe_findings(dep),
@@ -222,19 +223,9 @@ def _hpa_min(hpa: Obj | None) -> int | None:
 
 
 def selects(selector: Obj | None, labels: Obj) -> bool:
-    """A PDB's label selector (matchLabels + matchExpressions In/NotIn/Exists/DoesNotExist) against labels;
-    as in policy/v1, an empty selector selects every pod and a missing one none."""
-    if selector is None:
-        return False
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        ok = {"In": labels.get(key) in values, "NotIn": labels.get(key) not in values,
-              "Exists": key in labels, "DoesNotExist": key not in labels}.get(op, False)
-        if not ok:
-            return False
-    return True
+    """A PDB's label selector against labels, as Kubernetes decides it (the local cluster's own matcher): an
+    empty selector selects every pod and a missing one none."""
+    return match_label_selector(selector, {str(k): str(v) for k, v in labels.items()})
 
 
 def manifest_findings(docs: list[Obj], deployment: str = "agentflow") -> list[Finding]:

@@ -21,10 +21,11 @@ from typing import Any
 
 import psutil
 
-from experiments.afchaos.controls.children import PIDS_FILE
 from harness.observer_rows import SCHEMAS
-from loadtests import rundir, sink
 from loadtests.salvage import salvage
+from rundir import manifest as rundir_manifest
+from rundir import parts
+from rundir.layout import PIDS_FILE
 
 CHAOS_GRACE = 60.0
 OTHER_GRACE = 15.0
@@ -100,11 +101,11 @@ def stop_leftovers(live: list[dict[str, Any]]) -> list[str]:
 def finalise(run_dir: Path) -> str | None:
     """Consolidate what a killed run left and mark it interrupted (only a run never finalised, or whose report
     was cut short); what was done, or None."""
-    manifest = rundir.read_manifest(run_dir)
+    manifest = rundir_manifest.read_manifest(run_dir)
     status = manifest.get("status")
     report = manifest.get("report") or {}
     if report.get("started") and not report.get("done") and status not in ("interrupted", "running"):
-        rundir.write_manifest(run_dir, status="interrupted", interrupted={
+        rundir_manifest.write_manifest(run_dir, status="interrupted", interrupted={
             "reason": "afsuite was killed while building the report; cleaned up by `afsuite recover`",
             "time": time.time(), "phase": "the report"})
         return "afsuite was killed while building the report: marked INTERRUPTED (`afsuite report` rebuilds it)"
@@ -114,9 +115,9 @@ def finalise(run_dir: Path) -> str | None:
         salvage(run_dir)
     for name, schema in SCHEMAS.items():
         if any((run_dir / "cluster" / name).glob("part-*.parquet")):
-            sink.consolidate(run_dir / "cluster" / name, run_dir / "cluster" / f"{name}.parquet", schema)
+            parts.consolidate(run_dir / "cluster" / name, run_dir / "cluster" / f"{name}.parquet", schema)
     if manifest:
-        rundir.write_manifest(run_dir, status="interrupted", ended=manifest.get("ended") or time.time(),
+        rundir_manifest.write_manifest(run_dir, status="interrupted", ended=manifest.get("ended") or time.time(),
                               interrupted={"reason": "afsuite was killed; cleaned up by `afsuite recover`",
                                            "time": time.time()})
     return "the run was never finalised: marked INTERRUPTED, part files consolidated"

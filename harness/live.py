@@ -63,7 +63,8 @@ class _Parts:
     """New rows of `<dir>/part-*.parquet` since the last call (each file read once, `columns` only)."""
 
     def __init__(self, directory: Path, columns: list[str]) -> None:
-        self.directory, self.columns, self.seen = directory, columns, set()
+        self.directory, self.columns = directory, columns
+        self.seen: set[str] = set()
 
     def new_rows(self) -> list[dict[str, np.ndarray]]:
         if not self.directory.is_dir():
@@ -223,7 +224,8 @@ class LineLog:
 
     def __init__(self, path: Path, keep: int = 20) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path, self._file, self.tail = path, open(path, "a", encoding="utf-8"), deque(maxlen=keep)  # noqa: SIM115
+        self.path, self._file = path, open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self.tail: deque[str] = deque(maxlen=keep)
         self._lock = threading.Lock()
 
     def __call__(self, line: str) -> None:

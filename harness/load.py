@@ -29,10 +29,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness import live, processes
-from loadtests import rundir
 from loadtests.profiles import Profile, load_profile
 from loadtests.salvage import salvage
 from loadtests.urls import check_url
+from rundir import manifest as rundir_manifest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
@@ -95,7 +95,7 @@ def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, 
     host = check_url(host)  # raises ValueError (one line) before any traffic
     if processes < 1:
         raise ValueError(f"processes: expected an integer >= 1, got {processes}")
-    target = rundir.resolve_run_dir(run_dir, parsed.name)
+    target = rundir_manifest.resolve_run_dir(run_dir, parsed.name)
     (target / "locust").mkdir(parents=True, exist_ok=True)
     extra = list(extra_args) + (["--duration", duration] if duration is not None else [])
     profile_arg = str(Path(profile).resolve()) if Path(profile).is_file() else profile
@@ -103,17 +103,17 @@ def run_load(profile: str, host: str, run_dir: Path | None, processes: int = 1, 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
     if api_key is not None:
-        env[rundir.API_KEY_ENV] = api_key
+        env[rundir_manifest.API_KEY_ENV] = api_key
     bound = time_bound(parsed) if time_limit is None else time_limit
     echo(f"load: profile {parsed.name} ({parsed.model} loop, {parsed.duration:.0f} s) -> "
-         f"{rundir.safe_url(host)}")
+         f"{rundir_manifest.safe_url(host)}")
     echo(f"load: run directory {target} (time bound {bound:.0f} s)")
     code, killed, log = _run_watched(cmd, env, bound, echo, target, stopping, parsed.duration)
     if killed:
         salvage(target)
         raise LoadRunError(f"locust overran its time bound of {bound:.0f} s and was killed; "
                            f"partial results are in {target}")
-    aborted = (rundir.read_manifest(target).get("load") or {}).get("aborted")
+    aborted = (rundir_manifest.read_manifest(target).get("load") or {}).get("aborted")
     if aborted:
         raise ApiKeyRefused(f"{aborted.get('message', 'the API key was refused')}; the run stopped early "
                             f"({target})")

@@ -23,7 +23,7 @@ from typing import Any
 from harness import observer_rows as rows
 from harness.alerts_recorder import recorder_for
 from harness.target import Target, kube_api_client
-from loadtests.sink import PartWriter, consolidate
+from rundir.parts import PartWriter, consolidate
 
 SEEN_EVENTS_MAX = 20_000
 OPTIONAL_SOURCES = ("pod_metrics",)  # a cluster without metrics-server (404) or the permission (403)

@@ -1,5 +1,5 @@
-"""Schemas of `cluster/*.parquet` and the functions that turn API objects into their rows (one per object
-per sample). Times are epoch seconds; Kubernetes timestamps are converted; absent values are null."""
+"""The functions that turn API objects into the rows of `cluster/*.parquet` (one per object per sample).
+Times are epoch seconds; Kubernetes timestamps are converted; absent values are null."""
 
 from __future__ import annotations
 
@@ -12,40 +12,12 @@ import pyarrow as pa
 
 from harness.observer_metrics import metric_values, milli, pod_requests, seconds
 from harness.stream_budget import stream_budget
+from rundir.schemas import CLUSTER_SCHEMAS
 
 Obj = dict[str, Any]
-S, F, I, B = pa.string(), pa.float64(), pa.int32(), pa.bool_()  # noqa: E741
 
-
-def _schema(*cols: tuple[str, pa.DataType]) -> pa.Schema:
-    return pa.schema([("time", F), *cols])
-
-
-SCHEMAS: dict[str, pa.Schema] = {
-    "deployments": _schema(("name", S), ("generation", I), ("observed_generation", I), ("spec_replicas", I),
-                           ("replicas", I), ("updated", I), ("ready", I), ("available", I), ("unavailable", I),
-                           ("restarted_at", S), ("anti_affinity_required", S), ("spread", S),
-                           ("grace_s", F), ("prestop_s", F), ("server_drain_s", F), ("agent_timeout_s", F)),
-    "replicasets": _schema(("name", S), ("revision", S), ("template_hash", S), ("spec_replicas", I),
-                           ("replicas", I), ("ready", I), ("available", I)),
-    "pods": _schema(("pod", S), ("uid", S), ("node", S), ("zone", S), ("phase", S), ("ready", B),
-                    ("terminating", B), ("restarts", I), ("created", F), ("ready_since", F), ("deleted_at", F),
-                    ("template_hash", S), ("pod_ip", S), ("scheduled", B), ("unschedulable_reason", S),
-                    ("start_time", F), ("ready_transition", F), ("cpu_request", F), ("memory_request", F)),
-    "nodes": _schema(("node", S), ("zone", S), ("unschedulable", B), ("ready", S), ("taints", S)),
-    "hpa": _schema(("name", S), ("min_replicas", I), ("max_replicas", I), ("current_replicas", I),
-                   ("desired_replicas", I), ("last_scale_time", F), ("cpu_utilization", F), ("cpu_target", F),
-                   ("metrics", S), ("behavior", S), ("conditions", S), ("target_ref", S), ("metric_values", S)),
-    "pdb": _schema(("name", S), ("min_available", S), ("max_unavailable", S), ("expected_pods", I),
-                   ("desired_healthy", I), ("current_healthy", I), ("disruptions_allowed", I),
-                   ("generation", I), ("observed_generation", I)),
-    "endpoints": _schema(("slice", S), ("service", S), ("pod", S), ("address", S), ("port", I), ("ready", B),
-                         ("serving", B), ("terminating", B), ("node", S), ("zone", S)),
-    "events": _schema(("type", S), ("reason", S), ("message", S), ("kind", S), ("object", S), ("count", I),
-                      ("first", F), ("last", F), ("source", S)),
-    "gaps": _schema(("source", S), ("error", S)),
-    "pod_metrics": _schema(("pod", S), ("cpu", F), ("memory", F), ("timestamp", F), ("window", F)),
-}
+# The tables and their columns are the contract's (rundir.columns.CLUSTER); the row functions below fill them.
+SCHEMAS: dict[str, pa.Schema] = CLUSTER_SCHEMAS
 
 
 def ts(value: str | None) -> float | None:

@@ -15,8 +15,7 @@ import httpx
 
 from loadtests.bodies import AgentPool, BodyConfig, make_request
 from loadtests.sse import CLASSIFIERS, CONTENT, ERROR, TERMINATOR, SSEParser, error_code_from_body
-
-ENDPOINTS = ("native_chat", "agent_run", "openai_chat")
+from rundir.layout import ENDPOINTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,11 +29,11 @@ from typing import Any
 import typer
 
 from experiments.afchaos import plan
-from experiments.afchaos.k8s import LOCAL_FAULT, Api
+from experiments.afchaos.k8s import LOCAL_FAULT, Api, set_local_fault
 from experiments.afchaos.node.actions import uncordon_suite_nodes
 from harness import leftovers
 from harness.target import Target
-from harness.targets import TargetError, resolve_target
+from harness.targets import resolve_target_or_exit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +56,7 @@ def clear_local_faults(api: Api) -> list[str]:
         for node in api.items("/api/v1/nodes"):
             if LOCAL_FAULT in (node["metadata"].get("annotations") or {}):
                 name = node["metadata"]["name"]
-                api.patch(f"/api/v1/nodes/{name}", {"metadata": {"annotations": {LOCAL_FAULT: None}}})
+                set_local_fault(api, name, None)
                 cleared.append(name)
     return cleared
 
@@ -110,12 +110,5 @@ def recover_command(
                                        "default: every run under ./runs)"),
 ) -> None:
     """Stop what killed runs left running, then uncordon nodes the suite cordoned and clear local node faults."""
-    try:
-        tgt = resolve_target(target, state_dir)
-    except TargetError as exc:
-        if target is not None or state_dir is not None:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(5) from None
-        typer.echo(f"no target: {exc}; only leftover processes are cleaned up")
-        tgt = None
+    tgt = resolve_target_or_exit(target, state_dir, without="only leftover processes are cleaned up")
     raise typer.Exit(run_recover(tgt, list(run_dir) or leftovers.run_dirs_under(Path("runs")), typer.echo))

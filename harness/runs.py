@@ -27,7 +27,7 @@ from harness import processes
 from harness.preflight import BadInput, free_run_dir, recorded_refusal
 from harness.signals import OrderlyStop, Stopped
 from harness.targets import TargetError
-from loadtests.rundir import RUN_DIR_ENV, complete_manifest, new_run_dir, start_manifest, write_manifest
+from rundir.manifest import RUN_DIR_ENV, complete_manifest, new_run_dir, start_manifest, write_manifest
 
 
 def claim(option: Path | str | None, name: str) -> Path:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import fields
 from pathlib import Path
 
+import typer
 import yaml
 from chaoslib.exceptions import ActivityFailed
 
+from analysis import exitcodes
 from analysis.hpa_replay.spec import parse_expected
 from experiments.afchaos.policy import settings_from
 from harness.target import Target
@@ -119,3 +121,18 @@ def _service_url(value: object, where: str) -> str:
 
 def resolve_target(target_file: Path | None, state_dir: Path | None = None) -> Target:
     return load_target(target_file) if target_file else local_target(state_dir)
+
+
+def resolve_target_or_exit(target_file: Path | None, state_dir: Path | None = None, *,
+                           without: str | None = None) -> Target | None:
+    """A command's target, or exit with the bad-input code and the reason on stderr. With ``without`` (what the
+    command still does without a target), no --target and no --state-dir and no local cluster is not an error:
+    that is said and None returned."""
+    try:
+        return resolve_target(target_file, state_dir)
+    except TargetError as exc:
+        if without is not None and target_file is None and state_dir is None:
+            typer.echo(f"no target: {exc}; {without}")
+            return None
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exitcodes.BAD_INPUT) from None

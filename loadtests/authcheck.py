@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtests import rundir
+from rundir import manifest as rundir_manifest
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ def stop_run(environment: Any, run_dir: Path | None, info: dict[str, Any]) -> No
     """The service refused the API key: record it, then stop the whole run now (Locust exits with EXIT_CODE)."""
     log.error("%s; stopping the run", info["message"])
     if run_dir is not None:
-        rundir.write_manifest(run_dir, load={**rundir.read_manifest(run_dir).get("load", {}), "aborted": info})
+        load = rundir_manifest.read_manifest(run_dir).get("load", {})
+        rundir_manifest.write_manifest(run_dir, load={**load, "aborted": info})
     environment.process_exit_code = EXIT_CODE
     environment.runner.quit()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loadtests.record import CONNECT_ERROR, HTTP_ERROR, StreamRecord
+from loadtests.record import StreamRecord
+from rundir.layout import CONNECT_ERROR, HTTP_ERROR
 
 BACKOFF_BASE = 0.2
 BACKOFF_MAX = 2.0

@@ -86,6 +86,7 @@ class TLSConn(Conn):
     """The same over TLS: decrypted bytes may wait inside the TLS layer, so reads go until want-read."""
 
     __slots__ = ()
+    sock: ssl.SSLSocket
 
     @classmethod
     def wrap(cls, conn: Conn, ctx: ssl.SSLContext, host: str) -> TLSConn:

@@ -1,7 +1,7 @@
 """Load-generator self-observation: one ``load/loadgen.parquet`` row per process per second.
 
 A run whose load generator saturated is INVALID (never a pass or a fail); these rows are the evidence.
-Each row (schema ``sink.LOADGEN_SCHEMA``) holds, for one process and the second that just ended:
+Each row (schema ``rundir.schemas.LOADGEN_SCHEMA``) holds, for one process and the second that just ended:
 
 * ``cpu_percent``: the process's CPU time over the interval / wall time x 100 (``psutil.Process.cpu_percent``;
   100 = one core). A gevent process is single-threaded, so ~100 means saturated (Locust warns at 90).

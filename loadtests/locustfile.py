@@ -161,7 +161,8 @@ class OpenLoopDispatcher(User):
         profile = st.profile
         if not self.host:
             raise ValueError("host: no target URL; pass --host http://...")
-        settings = self.environment.agentflow_settings
+        settings = st.settings
+        assert settings is not None  # set with the plan
         client = StreamingClient(self.host, os.environ.get(API_KEY_ENV), connect_timeout=settings.connect_timeout,
                                  stream_timeout=settings.stream_timeout, worker=st.worker)
         rng = random.Random(f"{profile.seed}/bodies/{st.share}")
@@ -187,6 +188,7 @@ class ProfileShape(LoadTestShape):
     use_common_options = True  # only --run-time is read: an upper bound on top of the profile
 
     def tick(self) -> tuple[int, float, list[type[User]]] | None:
+        assert self.runner is not None  # Locust sets it before the first tick
         environment = self.runner.environment
         st = recording.state(environment)
         elapsed = recording.elapsed(environment)

@@ -1,7 +1,9 @@
 """Named load profiles: YAML files parsed once, before any traffic, into frozen typed objects.
 
 A profile says what traffic to send (``mix``, ``bodies``), how much and when (``stages``, closed or open
-loop), what counts as good (``slos``) and when the load generator itself cannot be trusted (``validity``).
+loop), what counts as good (``slos``), when the load generator itself cannot be trusted (``validity``) and how
+the cluster checks judge (``cluster_checks``); the last three are the contract's thresholds
+(:mod:`rundir.thresholds`, one parser for this plane and the verdict pipeline).
 Every bad value fails with ``ProfileError("<file>: <field path>: <what is wrong>, got <value>")``, for example
 ``profiles/step.yaml: stages[1].users: must be a positive integer, got -3``. Unknown keys are errors too.
 
@@ -16,28 +18,27 @@ Duration fields accept seconds (``30``, ``2.5``) or strings such as ``"30s"``, `
 from __future__ import annotations
 
 import dataclasses
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import yaml
 
 from loadtests import bodies as _bodies
-from loadtests.record import ENDPOINTS
+from rundir import fields
+from rundir.fields import ProfileError
+from rundir.layout import ENDPOINTS
+from rundir.thresholds import ClusterChecks, Slos, SloSet, Validity, parse_cluster_checks, parse_slos, parse_validity
+
+__all__ = ["ARRIVALS", "KINDS", "MODELS", "PROFILE_DIR", "ClusterChecks", "Profile", "ProfileError", "SloSet", "Slos",
+           "Stage", "Timeouts", "Validity", "available_profiles", "load_profile", "parse_duration", "parse_profile",
+           "with_duration"]
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 KINDS = ("steady", "step", "spike", "ramp-down", "soak")
 MODELS = ("closed", "open")
 ARRIVALS = ("poisson", "constant")
-SLO_KEYS = ("error_rate", "ttft_p50", "ttft_p95", "ttft_p99", "itl_p99", "tpot_p99", "e2e_p95", "e2e_p99")
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
-
-
-class ProfileError(ValueError):
-    """A profile file or value is invalid; the message names the file and the field path."""
 
 
 @dataclass(frozen=True)
@@ -52,38 +53,6 @@ class Stage:
     rate: float | None = None
     arrivals: str | None = None
     max_concurrency: int | None = None
-
-
-@dataclass(frozen=True)
-class SloSet:
-    """Thresholds (seconds, or a fraction for error_rate); None means not checked."""
-
-    error_rate: float | None = None
-    ttft_p50: float | None = None
-    ttft_p95: float | None = None
-    ttft_p99: float | None = None
-    itl_p99: float | None = None
-    tpot_p99: float | None = None
-    e2e_p95: float | None = None
-    e2e_p99: float | None = None
-
-
-@dataclass(frozen=True)
-class Slos:
-    """Run-wide SLOs plus optional per-endpoint ones (only the keys given there)."""
-
-    overall: SloSet = SloSet(error_rate=0.01, e2e_p99=10.0)
-    per_endpoint: Mapping[str, SloSet] = dataclasses.field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Validity:
-    """When the load generator's own numbers make a run INVALID (never pass or fail)."""
-
-    max_cpu_percent: float = 90.0
-    max_dispatch_lag_p99: float = 0.1
-    max_dropped_fraction: float = 0.01
-    saturation_window_s: float = 5.0  # CPU is judged as its mean over this window (analysis/checks/validity.py)
 
 
 @dataclass(frozen=True)
@@ -105,8 +74,9 @@ class Profile:
     mix: Mapping[str, float]
     bodies: _bodies.BodyConfig
     stages: tuple[Stage, ...]
-    slos: Slos = Slos()
-    validity: Validity = Validity()
+    slos: Slos = dataclasses.field(default_factory=Slos)
+    validity: Validity = dataclasses.field(default_factory=Validity)
+    cluster_checks: ClusterChecks = dataclasses.field(default_factory=ClusterChecks)
     timeouts: Timeouts = Timeouts()
     seed: int = 1
     source: str = "<dict>"
@@ -126,13 +96,9 @@ class Profile:
             "mix": dict(self.mix),
             "bodies": dataclasses.asdict(self.bodies),
             "stages": [_drop_none(dataclasses.asdict(stage)) for stage in self.stages],
-            "slos": {
-                **_drop_none(dataclasses.asdict(self.slos.overall)),
-                "per_endpoint": {
-                    name: _drop_none(dataclasses.asdict(slo)) for name, slo in self.slos.per_endpoint.items()
-                },
-            },
+            "slos": self.slos.to_dict(),
             "validity": dataclasses.asdict(self.validity),
+            "cluster_checks": dataclasses.asdict(self.cluster_checks),
             "timeouts": dataclasses.asdict(self.timeouts),
             "source": self.source,
         }
@@ -176,7 +142,7 @@ def _resolve(name_or_path: str | Path) -> Path:
 
 def with_duration(profile: Profile, duration: str | float) -> Profile:
     """The profile with its (single) soak stage lasting ``duration``; an error if it has no soak stage."""
-    seconds = _duration(duration, profile.source, "--duration")
+    seconds = fields.duration(duration, profile.source, "--duration")
     soaks = [i for i, s in enumerate(profile.stages) if s.kind == "soak"]
     if len(soaks) != 1:
         raise ProfileError(
@@ -192,34 +158,35 @@ def with_duration(profile: Profile, duration: str | float) -> Profile:
 
 _TOP = (
     "name", "description", "model", "seed", "mix", "bodies", "stages",
-    "slos", "validity", "timeouts", "source",
+    "slos", "validity", "cluster_checks", "timeouts", "source",
 )
 
 
 def parse_profile(data: Any, *, source: str = "<dict>", default_name: str = "profile") -> Profile:
     """Validate a profile mapping (from YAML or :meth:`Profile.to_dict`) into a :class:`Profile`."""
-    top = _mapping(data, source, "(top level)", _TOP)
-    model = _choice(top.get("model", "closed"), source, "model", MODELS)
+    top = fields.mapping(data, source, "(top level)", _TOP)
+    model = fields.choice(top.get("model", "closed"), source, "model", MODELS)
     stages_raw = top.get("stages")
     if not isinstance(stages_raw, list) or not stages_raw:
-        _fail(source, "stages", "must be a non-empty list of stages", stages_raw)
+        fields.fail(source, "stages", "must be a non-empty list of stages", stages_raw)
     stages = tuple(_stage(raw, source, f"stages[{i}]", model) for i, raw in enumerate(stages_raw))
     names = [s.name for s in stages]
     for i, name in enumerate(names):
         if name in names[:i]:
-            _fail(source, f"stages[{i}].name", "must be unique among stages", name)
+            fields.fail(source, f"stages[{i}].name", "must be unique among stages", name)
     seed = top.get("seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
-        _fail(source, "seed", "must be an integer", seed)
+        fields.fail(source, "seed", "must be an integer", seed)
     return Profile(
-        name=_text(top.get("name", default_name), source, "name"),
-        description=_text(top.get("description", ""), source, "description", allow_empty=True),
+        name=fields.text(top.get("name", default_name), source, "name"),
+        description=fields.text(top.get("description", ""), source, "description", allow_empty=True),
         model=model,
         mix=_mix(top.get("mix"), source),
         bodies=_parse_bodies(top.get("bodies", {}), source),
         stages=stages,
-        slos=_slos(top.get("slos", {}), source),
-        validity=_validity(top.get("validity", {}), source),
+        slos=parse_slos(top.get("slos"), source, ENDPOINTS),
+        validity=parse_validity(top.get("validity"), source),
+        cluster_checks=parse_cluster_checks(top.get("cluster_checks"), source),
         timeouts=_timeouts(top.get("timeouts", {}), source),
         seed=seed,
         source=str(top.get("source", source)) if source == "<dict>" else source,
@@ -227,7 +194,7 @@ def parse_profile(data: Any, *, source: str = "<dict>", default_name: str = "pro
 
 
 def _parse_bodies(raw: Any, source: str) -> _bodies.BodyConfig:
-    data = _mapping(raw, source, "bodies", tuple(f.name for f in dataclasses.fields(_bodies.BodyConfig)))
+    data = fields.mapping(raw, source, "bodies", tuple(f.name for f in dataclasses.fields(_bodies.BodyConfig)))
     try:
         return _bodies.BodyConfig(**data)
     except _bodies.ConfigError as exc:  # its message starts with the field name
@@ -244,153 +211,50 @@ def _stage(raw: Any, src: str, path: str, model: str) -> Stage:
     if isinstance(raw, Mapping):
         for key in raw:
             if key not in allowed and key in other:
-                _fail(src, f"{path}.{key}", f"is not a field of a stage when model is {model!r}", raw[key])
-    stage = _mapping(raw, src, path, allowed, required=("name", "duration"))
-    kind = _choice(stage.get("kind", "steady"), src, f"{path}.kind", KINDS)
-    common = {
-        "name": _text(stage["name"], src, f"{path}.name"),
+                fields.fail(src, f"{path}.{key}", f"is not a field of a stage when model is {model!r}", raw[key])
+    stage = fields.mapping(raw, src, path, allowed, required=("name", "duration"))
+    kind = fields.choice(stage.get("kind", "steady"), src, f"{path}.kind", KINDS)
+    common: dict[str, Any] = {
+        "name": fields.text(stage["name"], src, f"{path}.name"),
         "kind": kind,
-        "duration": _duration(stage["duration"], src, f"{path}.duration"),
+        "duration": fields.duration(stage["duration"], src, f"{path}.duration"),
     }
     low = 0 if kind == "ramp-down" else 1
     if model == "closed":
         if "users" not in stage:
-            _fail(src, f"{path}.users", "is required for a closed-loop stage", None)
+            fields.fail(src, f"{path}.users", "is required for a closed-loop stage", None)
         spawn = stage.get("spawn_rate")
         return Stage(
             **common,
-            users=_int(stage["users"], src, f"{path}.users", low),
-            spawn_rate=None if spawn is None else _number(spawn, src, f"{path}.spawn_rate", positive=True),
+            users=fields.integer(stage["users"], src, f"{path}.users", low),
+            spawn_rate=None if spawn is None else fields.number(spawn, src, f"{path}.spawn_rate", positive=True),
         )
     if "rate" not in stage:
-        _fail(src, f"{path}.rate", "is required for an open-loop stage (arrivals per second)", None)
-    rate = _number(stage["rate"], src, f"{path}.rate", positive=kind != "ramp-down")
+        fields.fail(src, f"{path}.rate", "is required for an open-loop stage (arrivals per second)", None)
+    rate = fields.number(stage["rate"], src, f"{path}.rate", positive=kind != "ramp-down")
     return Stage(
         **common,
         rate=rate,
-        arrivals=_choice(stage.get("arrivals", "poisson"), src, f"{path}.arrivals", ARRIVALS),
-        max_concurrency=_int(stage.get("max_concurrency", 1000), src, f"{path}.max_concurrency", 1),
+        arrivals=fields.choice(stage.get("arrivals", "poisson"), src, f"{path}.arrivals", ARRIVALS),
+        max_concurrency=fields.integer(stage.get("max_concurrency", 1000), src, f"{path}.max_concurrency", 1),
     )
 
 
 def _mix(raw: Any, src: str) -> dict[str, float]:
-    mix = _mapping(raw, src, "mix", ENDPOINTS)
+    mix = fields.mapping(raw, src, "mix", ENDPOINTS)
     if not mix:
-        _fail(src, "mix", f"must give a positive weight to at least one of {list(ENDPOINTS)}", raw)
+        fields.fail(src, "mix", f"must give a positive weight to at least one of {list(ENDPOINTS)}", raw)
     out = {}
     for endpoint, weight in mix.items():
-        out[endpoint] = _number(weight, src, f"mix.{endpoint}", positive=True, hint="omit it to disable it")
+        out[endpoint] = fields.number(weight, src, f"mix.{endpoint}", positive=True, hint="omit it to disable it")
     return out
 
 
-def _slo_set(data: dict[str, Any], src: str, path: str) -> SloSet:
-    out: dict[str, float] = {}
-    for key, value in data.items():
-        if key == "error_rate":
-            out[key] = _number(value, src, f"{path}.{key}", upper=1.0)
-        else:
-            out[key] = _duration(value, src, f"{path}.{key}")
-    return SloSet(**out)
-
-
-def _slos(raw: Any, src: str) -> Slos:
-    top = _mapping(raw, src, "slos", (*SLO_KEYS, "per_endpoint"))
-    per_raw = _mapping(top.pop("per_endpoint", {}), src, "slos.per_endpoint", ENDPOINTS)
-    overall = _slo_set({"error_rate": 0.01, "e2e_p99": 10.0, **top}, src, "slos")
-    per = {
-        endpoint: _slo_set(_mapping(value, src, f"slos.per_endpoint.{endpoint}", SLO_KEYS), src,
-                           f"slos.per_endpoint.{endpoint}")
-        for endpoint, value in per_raw.items()
-    }
-    return Slos(overall=overall, per_endpoint=per)
-
-
-def _validity(raw: Any, src: str) -> Validity:
-    data = _mapping(raw, src, "validity", tuple(f.name for f in dataclasses.fields(Validity)))
-    out: dict[str, float] = {}
-    for key, value in data.items():
-        path = f"validity.{key}"
-        if key in ("max_dispatch_lag_p99", "saturation_window_s"):
-            out[key] = _duration(value, src, path)
-        else:
-            out[key] = _number(value, src, path, positive=key == "max_cpu_percent",
-                               upper=1.0 if key == "max_dropped_fraction" else None)
-    return Validity(**out)
-
-
 def _timeouts(raw: Any, src: str) -> Timeouts:
-    data = _mapping(raw, src, "timeouts", tuple(f.name for f in dataclasses.fields(Timeouts)))
-    return Timeouts(**{k: _duration(v, src, f"timeouts.{k}") for k, v in data.items()})
-
-
-# --------------------------------------------------------------------------------------------- checkers
-
-
-def _fail(src: str, path: str, problem: str, got: Any) -> NoReturn:
-    raise ProfileError(f"{src}: {path}: {problem}, got {got!r}")
-
-
-def _mapping(raw: Any, src: str, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict:
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        _fail(src, path, "must be a mapping", raw)
-    for key in raw:
-        if key not in allowed:
-            where = key if path == "(top level)" else f"{path}.{key}"
-            _fail(src, where, f"unknown key; allowed keys are {list(allowed)}", raw[key])
-    for key in required:
-        if key not in raw:
-            _fail(src, f"{path}.{key}", "is required", None)
-    return dict(raw)
-
-
-def _text(raw: Any, src: str, path: str, allow_empty: bool = False) -> str:
-    if not isinstance(raw, str) or (not allow_empty and not raw.strip()):
-        _fail(src, path, "must be a non-empty string" if not allow_empty else "must be a string", raw)
-    return raw
-
-
-def _choice(raw: Any, src: str, path: str, choices: tuple[str, ...]) -> str:
-    if raw not in choices:
-        _fail(src, path, f"must be one of {list(choices)}", raw)
-    return raw
-
-
-def _int(raw: Any, src: str, path: str, low: int) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < low:
-        _fail(src, path, "must be a positive integer" if low > 0 else "must be a non-negative integer", raw)
-    return raw
-
-
-def _number(
-    raw: Any, src: str, path: str, *, positive: bool = False, upper: float | None = None, hint: str = ""
-) -> float:
-    ok = not isinstance(raw, bool) and isinstance(raw, int | float) and math.isfinite(raw)
-    ok = ok and (raw > 0 if positive else raw >= 0) and (upper is None or raw <= upper)
-    if not ok:
-        what = "a positive number" if positive else "a non-negative number"
-        what += f" no greater than {upper:g}" if upper is not None else ""
-        _fail(src, path, f"must be {what}" + (f" ({hint})" if hint else ""), raw)
-    return float(raw)
+    data = fields.mapping(raw, src, "timeouts", tuple(f.name for f in dataclasses.fields(Timeouts)))
+    return Timeouts(**{k: fields.duration(v, src, f"timeouts.{k}") for k, v in data.items()})
 
 
 def parse_duration(raw: Any) -> float:
     """Seconds from ``30``, ``2.5``, ``"30s"``, ``"2m"``, ``"1h"``, ``"1m30s"`` or ``"500ms"`` (> 0)."""
-    return _duration(raw, "<value>", "duration")
-
-
-def _duration(raw: Any, src: str, path: str) -> float:
-    seconds: float | None = None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        seconds = float(raw)
-    elif isinstance(raw, str) and raw.strip():
-        text = raw.strip()
-        if re.fullmatch(r"\d+(?:\.\d+)?", text):
-            seconds = float(text)
-        elif (match := _DURATION.fullmatch(text)) is not None:
-            h, m, s, ms = (float(g) if g else 0.0 for g in match.groups())
-            seconds = h * 3600 + m * 60 + s + ms / 1000
-    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
-        _fail(src, path, 'must be a positive duration such as 30, "30s", "2m", "1h" or "1m30s"', raw)
-    return seconds
+    return fields.duration(raw, "<value>", "duration")

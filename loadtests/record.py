@@ -1,11 +1,11 @@
 """One stream attempt as the client saw it: the row type of ``streams.parquet``.
 
-The columns, their order and their Arrow types are exactly those of ``docs/run-directory.md``. A time that was
-never reached is ``None`` (null in parquet). :class:`GapStats` summarises the gaps between content events of
-one stream in O(1) memory beyond a bounded reservoir: mean and max are exact; p50/p99 are exact while the
-stream has at most ``GAP_RESERVOIR`` gaps and are estimated from a uniform reservoir of that size beyond it;
-``gap_sample`` is a uniform sample of up to 8 of the stream's gaps (drawn from the same reservoir, which is
-itself uniform, so the sample stays uniform).
+The columns, their order and their Arrow types are those of the contract (:mod:`rundir.columns`, described in
+``docs/run-directory.md``). A time that was never reached is ``None`` (null in parquet). :class:`GapStats`
+summarises the gaps between content events of one stream in O(1) memory beyond a bounded reservoir: mean and
+max are exact; p50/p99 are exact while the stream has at most ``GAP_RESERVOIR`` gaps and are estimated from a
+uniform reservoir of that size beyond it; ``gap_sample`` is a uniform sample of up to 8 of the stream's gaps
+(drawn from the same reservoir, which is itself uniform, so the sample stays uniform).
 """
 
 from __future__ import annotations
@@ -14,68 +14,26 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rundir import metrics
+from rundir.columns import STREAM_COLUMNS
+from rundir.layout import CONNECT_ERROR
+
 if TYPE_CHECKING:
     import pyarrow as pa
-
-OK = "ok"
-HTTP_ERROR = "http_error"
-STREAM_ERROR = "stream_error"
-TRUNCATED = "truncated"
-CONNECT_ERROR = "connect_error"
-TIMEOUT = "timeout"
-OUTCOMES = (OK, HTTP_ERROR, STREAM_ERROR, TRUNCATED, CONNECT_ERROR, TIMEOUT)
-
-ENDPOINTS = ("native_chat", "agent_run", "openai_chat")
 
 GAP_RESERVOIR = 512
 GAP_SAMPLE = 8
 
-_SCHEMA: tuple[tuple[str, str], ...] = (
-    ("stream_id", "string"),
-    ("worker", "string"),
-    ("endpoint", "string"),
-    ("stage", "string"),
-    ("open_loop", "bool"),
-    ("scheduled", "float64"),
-    ("sent", "float64"),
-    ("headers", "float64"),
-    ("first_token", "float64"),
-    ("last_token", "float64"),
-    ("end", "float64"),
-    ("status", "int32"),
-    ("outcome", "string"),
-    ("error", "string"),
-    ("events", "int32"),
-    ("bytes", "int64"),
-    ("usage_tokens", "int32"),
-    ("gap_count", "int32"),
-    ("gap_mean", "float64"),
-    ("gap_p50", "float64"),
-    ("gap_p99", "float64"),
-    ("gap_max", "float64"),
-    ("gap_sample", "list<float32>"),
-    ("pod", "string"),
-    ("request_id", "string"),
-    ("agent_id", "string"),
-    ("prompt_chars", "int32"),
-    ("max_tokens", "int32"),
-    ("expected_s", "float64"),
-)
-
-STREAM_COLUMNS: tuple[str, ...] = tuple(name for name, _ in _SCHEMA)
-
 
 def arrow_schema() -> pa.Schema:
-    """The Arrow schema of ``streams.parquet`` (column order = :data:`STREAM_COLUMNS`).
+    """The Arrow schema of ``streams.parquet`` (:data:`rundir.schemas.STREAMS_SCHEMA`).
 
     pyarrow is imported here, not at module import: it costs a second of start-up in every Locust process
     (and gevent's cached loop clock then makes ``locust -t`` fire early by that much).
     """
-    import pyarrow as pa
+    from rundir.schemas import STREAMS_SCHEMA
 
-    types = {"string": pa.string(), "bool": pa.bool_(), "float64": pa.float64(), "int32": pa.int32(),
-             "int64": pa.int64(), "list<float32>": pa.list_(pa.float32())}
-    return pa.schema([pa.field(name, types[kind], nullable=True) for name, kind in _SCHEMA])
+    return STREAMS_SCHEMA
 
 
 class GapStats:
@@ -108,15 +66,8 @@ class GapStats:
             return None, None, None, None, []
         ordered = sorted(self.reservoir)
         sample = ordered if len(ordered) <= GAP_SAMPLE else random.sample(self.reservoir, GAP_SAMPLE)
-        return self.total / self.count, _quantile(ordered, 0.5), _quantile(ordered, 0.99), self.max, sample
-
-
-def _quantile(ordered: list[float], q: float) -> float:
-    """Linear-interpolated quantile of an already sorted, non-empty list (numpy's default method)."""
-    pos = (len(ordered) - 1) * q
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+        p50, p99 = metrics.nearest_rank(ordered, 0.5), metrics.nearest_rank(ordered, 0.99)
+        return self.total / self.count, p50, p99, self.max, sample
 
 
 @dataclass(slots=True)
@@ -160,17 +111,17 @@ class StreamRecord:
 
     @property
     def ttft(self) -> float | None:
-        """first_token - scheduled (scheduled == sent in closed loop), seconds."""
+        """:func:`rundir.metrics.ttft` (scheduled == sent in closed loop), seconds."""
         if self.first_token is None or self.scheduled is None:
             return None
-        return self.first_token - self.scheduled
+        return float(metrics.ttft(self.first_token, self.scheduled))
 
     @property
     def e2e(self) -> float | None:
-        """end - scheduled, seconds."""
+        """:func:`rundir.metrics.e2e`, seconds."""
         if self.end is None or self.scheduled is None:
             return None
-        return self.end - self.scheduled
+        return float(metrics.e2e(self.end, self.scheduled))
 
     def to_row(self) -> dict[str, object]:
         """The row as a dict keyed by :data:`STREAM_COLUMNS`, plain Python values of the schema's types."""

@@ -1,33 +1,16 @@
-"""Per-process run state inside Locust: stream rows, stages, load-generator samples, distributed forwarding.
+"""Per-process run state inside Locust: the roles, the plan, and the hooks the locustfile wires to Locust.
 
 Roles. ``local`` (one process) writes the run directory itself; ``master`` writes it from what its workers
 send; a ``worker`` never touches it (workers may run on other hosts).
 
-Rows. :func:`emit` (called by ``users.run_one`` once per stream) buffers the row; a batch goes out every
-``BATCH_ROWS`` rows, every ``FLUSH_SECONDS`` and at test stop, numbered ``(worker, seq)`` with seq 0, 1, 2...
-Workers send batches as Locust custom messages (``afsuite_rows``) and, at test stop, their own totals
-(``afsuite_final``). The receiver (:class:`sink.Accounting`) refuses a repeated ``(worker, seq)``, writes rows
-to ``streams/part-*.parquet`` and consolidates them into ``streams.parquet`` at test stop and quit;
-``load/accounting.json`` shows per worker rows sent vs received, missing and duplicate batches, and the rows
-and distinct stream_ids of ``streams.parquet``.
-
 Plan. At test start the master (or local process) fixes ``run_start`` (epoch s) and sends each worker the
 parsed profile (``Profile.to_dict()``), ``run_start``, its name ``w<index>`` and its share of the open-loop
 arrivals, before Locust's spawn messages on the same connection (a worker joining later gets a plan without
-share). Each process keeps ``environment.agentflow_stage`` (read by ``users.AgentFlowUser``) on the stage
-of ``time.time() - run_start``: across hosts the clocks must agree to well under a second.
+share).
 
-End of run. The shape calls :func:`finish_run` after the last stage. Local: Locust's stop (in-flight streams
-get ``timeouts.drain`` s unless ``--stop-timeout`` is given). Master: ``afsuite_finish`` asks each worker to
-stop its users the same way; the master waits (bounded) for every final count, then consolidates; Locust's
-quit then ends the workers. Ctrl-C/SIGTERM on the master takes the same path from the ``quitting`` event.
-
-Audit: with ``AFSUITE_WORKER_LEDGER=<dir>`` each process also appends every stream_id it emits to
-``<dir>/<worker>.ids``, an independent record to check the accounting against. A refused API key stops the run
-(:mod:`loadtests.authcheck`).
-
-Slightly over 400 lines: these are the callbacks of one protocol (Locust's events and the master/worker
-messages over one ``RunState``); split, each half would need the other's private state.
+The other jobs live in their own modules: the run state (:mod:`loadtests.run`), rows on their way to the run
+directory (:mod:`loadtests.rows`), the stage clock (:mod:`loadtests.stageclock`), load-generator samples
+(:mod:`loadtests.loadgen`) and the end of the run (:mod:`loadtests.finish`).
 """
 
 from __future__ import annotations
@@ -36,77 +19,46 @@ import dataclasses
 import logging
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import gevent
-from gevent.event import Event
-from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests import authcheck, rundir, sink
-from loadtests.arrivals import DispatchStats
-from loadtests.authcheck import AuthWatch
+from loadtests import sink
+from loadtests.events import stream_recorded
+from loadtests.finish import MSG_FINISH, finalize, finish_run, on_finish, on_quitting
 from loadtests.loadgen import Sampler
-from loadtests.profiles import Profile, ProfileError, load_profile, parse_profile
-from loadtests.record import StreamRecord, arrow_schema
-from loadtests.shapes import Window, closed_target, timeline
+from loadtests.profiles import ProfileError, load_profile, parse_profile
+from loadtests.record import arrow_schema
+from loadtests.rows import (
+    MSG_FINAL,
+    MSG_LOADGEN,
+    MSG_ROWS,
+    emit,
+    flush_outgoing,
+    flusher,
+    on_final,
+    on_loadgen,
+    on_rows,
+)
+from loadtests.run import RunState, UserSettings, attach, state
+from loadtests.shapes import timeline
+from loadtests.stageclock import elapsed, keep_stage
 from loadtests.streaming import active_streams
 from loadtests.urls import check_url
-from loadtests.users import UserSettings
+from rundir import layout, parts, schemas
+from rundir import manifest as rundir_manifest
 
 log = logging.getLogger(__name__)
 
-MSG_PLAN, MSG_FINISH = "afsuite_plan", "afsuite_finish"
-MSG_ROWS, MSG_FINAL, MSG_LOADGEN = "afsuite_rows", "afsuite_final", "afsuite_loadgen"
-BATCH_ROWS = 200
-FLUSH_SECONDS = 1.0
-FINAL_WAIT = 30.0
+__all__ = ["elapsed", "emit", "finish_run", "on_quitting", "on_test_start", "on_test_stop", "on_worker_connect",
+           "setup", "state"]
+
+MSG_PLAN = "afsuite_plan"
 PROGRESS_SECONDS = 10
 LEDGER_ENV = "AFSUITE_WORKER_LEDGER"
 DEFAULT_PROFILE = "smoke"
-
-
-@dataclass
-class RunState:
-    """Everything this process knows about the run (``environment.afsuite_run``)."""
-
-    role: str
-    worker: str
-    profile: Profile | None = None
-    windows: tuple[Window, ...] = ()
-    run_start: float | None = None
-    share: int = 0
-    shares: int = 1
-    plan_ready: Event = field(default_factory=Event)
-    run_dir: Path | None = None
-    buffer: list[dict[str, Any]] = field(default_factory=list)
-    batches: int = 0
-    rows: int = 0
-    last_batch: float = field(default_factory=time.monotonic)
-    accounting: sink.Accounting = field(default_factory=sink.Accounting)
-    streams: sink.PartWriter | None = None
-    loadgen: sink.PartWriter | None = None
-    loadgen_buffer: list[dict[str, Any]] = field(default_factory=list)
-    expected_workers: list[str] = field(default_factory=list)
-    worker_clients: list[str] = field(default_factory=list)
-    stages: sink.StageLog | None = None
-    dispatch: DispatchStats = field(default_factory=DispatchStats)
-    dispatched_run: float | None = None
-    finished: bool = False
-    errors: int = 0
-    greenlets: list[gevent.Greenlet] = field(default_factory=list)
-    ledger: IO[str] | None = None
-    auth: AuthWatch = field(default_factory=AuthWatch)
-    aborted: dict[str, Any] | None = None
-
-
-def state(environment: Any) -> RunState:
-    """This process's run state (set up by :func:`setup` from the locustfile's init hook)."""
-    st = getattr(environment, "afsuite_run", None)
-    if st is None:
-        raise RuntimeError("loadtests.recording.setup(environment) was not called (use loadtests/locustfile.py)")
-    return st
 
 
 def setup(environment: Any) -> None:
@@ -114,11 +66,13 @@ def setup(environment: Any) -> None:
     runner = environment.runner
     role = "worker" if isinstance(runner, WorkerRunner) else "master" if isinstance(runner, MasterRunner) \
         else "local"
-    st = RunState(role=role, worker={"local": "local", "master": "master"}.get(role, "w?"))
-    environment.afsuite_run = st
+    st = attach(environment, RunState(role=role, worker={"local": "local", "master": "master"}.get(role, "w?")))
+    hook = stream_recorded(environment)
+    if emit not in hook._handlers:  # once per environment, however often the init hook runs
+        hook.add_listener(emit)
     if role == "worker":
         runner.register_message(MSG_PLAN, _on_plan)
-        runner.register_message(MSG_FINISH, _on_finish)
+        runner.register_message(MSG_FINISH, on_finish)
         return
     opts = environment.parsed_options
     try:
@@ -131,24 +85,24 @@ def setup(environment: Any) -> None:
             check_url(environment.host)
         except ValueError as exc:
             raise SystemExit(f"error: --host: {exc}") from None
-    sink.warm_up(arrow_schema(), sink.LOADGEN_SCHEMA, sink.STAGES_SCHEMA)
+    parts.warm_up(arrow_schema(), schemas.LOADGEN_SCHEMA, schemas.STAGES_SCHEMA)
     try:
-        st.run_dir = rundir.claim_for_load(rundir.resolve_run_dir(opts.run_dir, st.profile.name))
+        st.run_dir = rundir_manifest.claim_for_load(rundir_manifest.resolve_run_dir(opts.run_dir, st.profile.name))
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
-    st.streams = sink.PartWriter(st.run_dir / "streams", arrow_schema(), st.worker)
-    st.loadgen = sink.PartWriter(st.run_dir / "load" / "loadgen", sink.LOADGEN_SCHEMA, st.worker)
-    st.stages = sink.StageLog(st.run_dir / "load" / "stages.parquet")
+    st.streams = parts.PartWriter(st.run_dir / layout.STREAMS_PARTS, arrow_schema(), st.worker)
+    st.loadgen = parts.PartWriter(st.run_dir / layout.LOADGEN_PARTS, schemas.LOADGEN_SCHEMA, st.worker)
+    st.stages = sink.StageLog(st.run_dir / layout.STAGES_FILE)
     if not environment.stop_timeout:
         environment.stop_timeout = st.profile.timeouts.drain
     if role == "master":
-        runner.register_message(MSG_ROWS, _on_rows)
-        runner.register_message(MSG_FINAL, _on_final)
-        runner.register_message(MSG_LOADGEN, _on_loadgen)
+        runner.register_message(MSG_ROWS, on_rows)
+        runner.register_message(MSG_FINAL, on_final)
+        runner.register_message(MSG_LOADGEN, on_loadgen)
     else:
         _apply_settings(environment, st)
-    rundir.start_manifest(st.run_dir, profile=st.profile.to_dict(),
-                          target={"host": rundir.safe_url(environment.host or "")})
+    rundir_manifest.start_manifest(st.run_dir, profile=st.profile.to_dict(),
+                          target={"host": rundir_manifest.safe_url(environment.host or "")})
     log.info("run directory: %s (profile %s, %s loop, %.0f s)", st.run_dir, st.profile.name,
              st.profile.model, st.profile.duration)
 
@@ -160,11 +114,11 @@ def _apply_settings(environment: Any, st: RunState) -> None:
     body = profile.bodies
     if st.role == "worker":
         body = dataclasses.replace(body, agent_prefix=f"{body.agent_prefix}-{st.worker}")
-    environment.agentflow_settings = UserSettings(
+    st.settings = UserSettings(
         mix=dict(profile.mix), body=body, connect_timeout=profile.timeouts.connect,
         stream_timeout=profile.timeouts.stream, worker=st.worker,
     )
-    environment.agentflow_stage = profile.stages[0].name
+    st.stage = profile.stages[0].name
     ledger_dir = os.environ.get(LEDGER_ENV)
     if ledger_dir and st.ledger is None:
         Path(ledger_dir).mkdir(parents=True, exist_ok=True)
@@ -193,7 +147,7 @@ def on_test_start(environment: Any) -> None:
     elif not st.plan_ready.is_set():
         log.warning("test started on %s before the master's plan arrived; waiting for it", st.worker)
     _kill_greenlets(st)
-    st.greenlets = [gevent.spawn(_flusher, environment, st), gevent.spawn(_stage_keeper, environment, st),
+    st.greenlets = [gevent.spawn(flusher, environment, st), gevent.spawn(keep_stage, environment, st),
                     gevent.spawn(_sampler(environment, st).run)]
 
 
@@ -236,187 +190,24 @@ def _sampler(environment: Any, st: RunState) -> Sampler:
         if st.run_start is not None and int(row["time"] - st.run_start) % PROGRESS_SECONDS == 0:
             received = sum(ledger.rows for ledger in st.accounting.workers.values())
             log.info("progress: %.0f s, stage %r, %d users, %d streams recorded (%d not ok)",
-                     row["time"] - st.run_start, getattr(environment, "agentflow_stage", "?"), runner.user_count,
+                     row["time"] - st.run_start, st.stage, runner.user_count,
                      received, st.errors)
 
     return Sampler(st.worker, users=lambda: runner.user_count, active=active_streams, dispatch=st.dispatch,
                    emit_row=emit_row)
 
 
-def emit(environment: Any, record: StreamRecord) -> None:
-    """Record one stream (called once per stream by ``users.run_one``)."""
-    st = getattr(environment, "afsuite_run", None)
-    if st is None:
-        return
-    row = record.to_row()
-    st.buffer.append(row)
-    st.rows += 1
-    if st.role == "local":  # the key check sees every stream at once (a master sees its workers' batches)
-        _watch_auth(environment, st, [row])
-    if st.ledger is not None:
-        st.ledger.write(record.stream_id + "\n")
-    if len(st.buffer) >= BATCH_ROWS:
-        _send_batch(environment, st)
-
-
-def _send_batch(environment: Any, st: RunState) -> None:
-    st.last_batch = time.monotonic()
-    if not st.buffer:
-        return
-    rows, st.buffer = st.buffer, []
-    seq, st.batches = st.batches, st.batches + 1
-    if st.role == "worker":
-        environment.runner.send_message(MSG_ROWS, {"worker": st.worker, "seq": seq, "rows": rows})
-    else:
-        _receive(environment, st, st.worker, seq, rows)
-
-
-def _receive(environment: Any, st: RunState, worker: str, seq: int, rows: list[dict[str, Any]]) -> None:
-    if st.accounting.receive(worker, seq, len(rows)) and st.streams is not None:
-        st.streams.add(rows)
-        st.errors += sum(row["outcome"] != "ok" for row in rows)
-        if st.role == "master":
-            _watch_auth(environment, st, rows)
-
-
-def _watch_auth(environment: Any, st: RunState, rows: list[dict[str, Any]]) -> None:
-    refused = st.auth.observe(rows)
-    if refused is not None:
-        st.aborted = refused
-        gevent.spawn(authcheck.stop_run, environment, st.run_dir, refused)
-
-
-def _on_rows(environment: Any, msg: Any) -> None:
-    _receive(environment, state(environment), msg.data["worker"], msg.data["seq"], msg.data["rows"])
-
-
-def _on_final(environment: Any, msg: Any) -> None:
-    state(environment).accounting.finish(msg.data["worker"], msg.data["batches"], msg.data["rows"])
-
-
-def _on_loadgen(environment: Any, msg: Any) -> None:
-    state(environment).loadgen.add(msg.data["rows"])  # type: ignore[union-attr] (master: set in setup)
-
-
-def _flush_outgoing(environment: Any, st: RunState) -> None:
-    _send_batch(environment, st)
-    if st.loadgen_buffer and st.role == "worker":
-        rows, st.loadgen_buffer = st.loadgen_buffer, []
-        environment.runner.send_message(MSG_LOADGEN, {"worker": st.worker, "rows": rows})
-    if st.ledger is not None:
-        st.ledger.flush()
-
-
-def _flusher(environment: Any, st: RunState) -> None:
-    while True:
-        gevent.sleep(FLUSH_SECONDS / 4)
-        if time.monotonic() - st.last_batch >= FLUSH_SECONDS:
-            _flush_outgoing(environment, st)
-        for writer in (st.streams, st.loadgen):
-            if writer is not None:
-                writer.tick()
-
-
-def _stage_keeper(environment: Any, st: RunState) -> None:
-    """Keep ``environment.agentflow_stage`` (and, on master/local, the stage rows) current."""
-    if not st.plan_ready.wait(timeout=30.0) or st.run_start is None:
-        log.error("%s: no plan from the master within 30 s; streams are labelled with the first stage", st.worker)
-        return
-    for window in st.windows:
-        start, end = st.run_start + window.start, st.run_start + window.end
-        if time.time() >= end:
-            continue
-        environment.agentflow_stage = window.stage.name
-        if st.stages is not None:
-            stage = window.stage
-            spawn = closed_target((window,), window.start)
-            st.stages.open(stage=stage.name, kind=stage.kind, start=start, planned_end=end, users=stage.users,
-                           rate=stage.rate, spawn_rate=spawn[2] if spawn and stage.users is not None else None)
-            log.info("stage %r (%s) started: %s", stage.name, stage.kind,
-                     f"{stage.users} users" if stage.users is not None else f"{stage.rate} arrivals/s")
-        gevent.sleep(max(end - time.time(), 0.0))
-        if st.stages is not None:
-            st.stages.close()
-
-
-def elapsed(environment: Any) -> float:
-    """Seconds since run_start (0 before the test started)."""
-    st = state(environment)
-    return 0.0 if st.run_start is None else time.time() - st.run_start
-
-
 def on_test_stop(environment: Any) -> None:
     """test_stop hook: flush; a worker sends its final counts; master/local consolidate the run directory."""
     st = state(environment)
     _kill_greenlets(st)
-    _flush_outgoing(environment, st)
+    flush_outgoing(environment, st)
     if st.role == "worker":
         environment.runner.send_message(MSG_FINAL, {"worker": st.worker, "batches": st.batches, "rows": st.rows})
         return
     if st.role == "local":
         st.accounting.finish(st.worker, st.batches, st.rows)
     finalize(st)
-
-
-def finish_run(environment: Any) -> None:
-    """End of the last stage (called by the shape): stop users, collect every worker's rows, consolidate.
-
-    A master does not use Locust's ``stop`` here: that unregisters the workers until they report ready again
-    (``stop_timeout`` later), so the ``quit`` that follows would never reach them. It asks each worker to
-    stop its own users instead (``afsuite_finish``), waits for their final counts, and lets Locust's ``quit``
-    end them."""
-    st = state(environment)
-    st.finished = True
-    if st.role == "master":
-        _finish_workers(environment, st)
-    elif environment.runner.state in (STATE_RUNNING, STATE_SPAWNING):
-        log.info("stopping users (in-flight streams get up to %.0f s)", environment.stop_timeout)
-        environment.runner.stop()
-    finalize(st)
-
-
-def _finish_workers(environment: Any, st: RunState) -> None:
-    if st.accounting.complete(st.expected_workers):
-        return
-    log.info("stopping users on %s (in-flight streams get up to %.0f s)", st.expected_workers,
-             environment.stop_timeout)
-    for client_id in st.worker_clients:
-        environment.runner.send_message(MSG_FINISH, None, client_id=client_id)
-    wait = environment.stop_timeout + FINAL_WAIT
-    deadline = time.monotonic() + wait
-    while not st.accounting.complete(st.expected_workers) and time.monotonic() < deadline:
-        gevent.sleep(0.1)
-    missing = [w for w in st.expected_workers if not st.accounting.complete([w])]
-    if missing:
-        log.error("no final row count from %s within %.0f s; see load/accounting.json", missing, wait)
-
-
-def _on_finish(environment: Any, msg: Any) -> None:
-    """Worker: the master says the run is over; stop users gracefully (test_stop then sends the final)."""
-    gevent.spawn(environment.runner.stop)
-
-
-def on_quitting(environment: Any) -> None:
-    """quitting hook (master/local): stop a still-running test cleanly, consolidate, complete the manifest."""
-    st = state(environment)
-    if st.role == "worker" or st.run_dir is None:
-        return
-    if st.role == "master" or environment.runner.state in (STATE_RUNNING, STATE_SPAWNING):
-        finish_run(environment)
-    report = finalize(st)
-    load = {"streams": report["rows_in_streams_parquet"], "accounting_ok": report["ok"]}
-    rundir.complete_manifest(st.run_dir, load={**load, **({"aborted": st.aborted} if st.aborted else {})})
-    log.info("run directory complete: %s (%d streams, accounting %s)", st.run_dir,
-             report["rows_in_streams_parquet"], "ok" if report["ok"] else "NOT ok")
-
-
-def finalize(st: RunState) -> dict[str, Any]:
-    """Consolidate the run directory and write load/accounting.json (idempotent); returns the report."""
-    if st.run_dir is None or st.streams is None or st.loadgen is None:
-        return {}
-    return sink.finalize_run(st.run_dir, streams=st.streams, loadgen=st.loadgen, stages=st.stages,
-                             accounting=st.accounting, now=time.time(), mode=st.role,
-                             expected_workers=st.expected_workers or [st.worker])
 
 
 def _kill_greenlets(st: RunState) -> None:

@@ -10,17 +10,18 @@ import sys
 import time
 from pathlib import Path
 
-from loadtests import rundir, sink
 from loadtests.record import arrow_schema
+from rundir import layout, parts, schemas
+from rundir import manifest as rundir_manifest
 
 
 def salvage(run_dir: Path) -> int:
     """Consolidate `streams/` and `load/loadgen/` parts; returns the rows in streams.parquet."""
-    rows = sink.consolidate(run_dir / "streams", run_dir / "streams.parquet", arrow_schema())
-    sink.consolidate(run_dir / "load" / "loadgen", run_dir / "load" / "loadgen.parquet", sink.LOADGEN_SCHEMA)
-    if (run_dir / rundir.MANIFEST).exists():  # salvage runs only after Locust had to be killed: say so
-        load = {**rundir.read_manifest(run_dir).get("load", {}), "killed": True, "salvaged_at": time.time()}
-        rundir.write_manifest(run_dir, load=load)
+    rows = parts.consolidate(run_dir / layout.STREAMS_PARTS, run_dir / layout.STREAMS_FILE, arrow_schema())
+    parts.consolidate(run_dir / layout.LOADGEN_PARTS, run_dir / layout.LOADGEN_FILE, schemas.LOADGEN_SCHEMA)
+    if (run_dir / layout.MANIFEST_FILE).exists():  # salvage runs only after Locust had to be killed: say so
+        load = {**rundir_manifest.read_manifest(run_dir).get("load", {}), "killed": True, "salvaged_at": time.time()}
+        rundir_manifest.write_manifest(run_dir, load=load)
     return rows
 
 

@@ -8,7 +8,7 @@ the same events. The reference server's ``: ts=<epoch>`` debug comment is parsed
 event.
 
 The classifiers map one event to ``(kind, error_code, usage_tokens)`` following
-``shared/reference/agentflow.md``:
+``docs/agentflow.md``:
 
 - ``native_chat``: content = ``data`` JSON whose ``delta.content`` is non-empty; error = ``event: error``
   (the stream then closes without ``[DONE]``); terminator ``data: [DONE]``.
@@ -119,7 +119,7 @@ def _stamp(line: bytes) -> float | None:
         return None
 
 
-_scan = json.JSONDecoder().scan_once
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set by __init__, absent from the stubs
 
 
 def _loads(data: bytes) -> object:

@@ -41,20 +41,11 @@ from gevent.hub import Waiter
 
 from loadtests.bodies import StreamRequest
 from loadtests.connection import RECV_SIZE, Conn, connect, default_ssl_context, numeric_addresses, resolve
-from loadtests.http1 import BodyDecoder, CloseDecoder, HTTPProtocolError, body_decoder, parse_head
-from loadtests.record import (
-    CONNECT_ERROR,
-    GAP_RESERVOIR,
-    HTTP_ERROR,
-    OK,
-    STREAM_ERROR,
-    TIMEOUT,
-    TRUNCATED,
-    GapStats,
-    StreamRecord,
-)
+from loadtests.http1 import BodyDecoder, CloseDecoder, HTTPProtocolError, ResponseHead, body_decoder, parse_head
+from loadtests.record import GAP_RESERVOIR, GapStats, StreamRecord
 from loadtests.sse import CLASSIFIERS, CONTENT, TERMINATOR, SSEParser, SSEProtocolError
 from loadtests.sse import error_code_from_body as _error_code
+from rundir.layout import CONNECT_ERROR, HTTP_ERROR, OK, STREAM_ERROR, TIMEOUT, TRUNCATED
 
 MAX_ERROR_BODY = 64 * 1024
 STOPPED_IN_FLIGHT = "STOPPED_IN_FLIGHT"
@@ -97,11 +88,13 @@ class _Reader:
         self.gaps = GapStats()
         self.phase = _HEAD
         self.buf = b""
-        self.head = None
+        self.head: ResponseHead | None = None
         self.decoder: BodyDecoder = CloseDecoder()
         self.parts: list[bytes] = []
         self.events = self.nbytes = 0
-        self.first = self.last = self.usage = None
+        self.first: float | None = None
+        self.last: float | None = None
+        self.usage: int | None = None
         self.eof = self.drain = False
         self.early: str | None = None
 
@@ -113,9 +106,10 @@ class _Reader:
                 except BlockingIOError:
                     return
             else:
-                data = self.conn.read_nowait()
-                if data is None:
+                read = self.conn.read_nowait()
+                if read is None:
                     return
+                data = read
             now = _time()
             if self.phase == _BODY:
                 self._body(data, now)
@@ -320,7 +314,7 @@ class StreamingClient:
             self._run(req, rec)
         except BaseException as exc:  # stopped in flight: Locust's stop kills the greenlet (GreenletExit)
             stopped_in_flight(rec)
-            exc.stream_record = rec  # type: ignore[attr-defined]  (run_one records it, then re-raises)
+            exc.stream_record = rec  # type: ignore[attr-defined]  # run_one records it, then re-raises
             raise
         finally:
             _ACTIVE[0] -= 1

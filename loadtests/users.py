@@ -7,12 +7,14 @@ Every stream is reported twice to Locust's own statistics, so its UI and ``--csv
 request_type ``TTFT`` (first content event - scheduled; a failure when no content event arrived) and ``E2E``
 (end - scheduled; a failure unless the outcome is ``ok``), both named by endpoint. Failures carry a
 :class:`StreamFailure` whose text is ``<outcome> <status> <error>`` (few distinct values, so Locust's failure
-table stays readable). Every record is then handed to ``loadtests.recording.emit(environment, record)``.
+table stays readable). Every record then fires the load plane's ``stream_recorded`` event
+(:mod:`loadtests.events`), which ``loadtests.recording`` listens to.
 
 Configuration: class attributes (``mix``, ``body``, ``connect_timeout``, ``stream_timeout``) or, when the
-locustfile sets ``environment.agentflow_settings`` to a :class:`UserSettings`, that (it wins). The stage
-name of a closed-loop stream is ``environment.agentflow_stage`` when set (the load shape keeps it current),
-else ``"default"``. The API key is ``UserSettings.api_key``, else the ``AGENTFLOW_API_KEY`` variable.
+environment carries the run's state (:class:`loadtests.run.RunState`, set up by the locustfile) with
+``settings``, those (they win). The stage name of a closed-loop stream is the run state's ``stage`` (kept on
+the profile's stage), else ``"default"``. The API key is ``UserSettings.api_key``, else the
+``AGENTFLOW_API_KEY`` variable.
 """
 
 from __future__ import annotations
@@ -20,60 +22,28 @@ from __future__ import annotations
 import gc
 import os
 import random
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import gevent
 from locust import User, constant, task
 
+from loadtests import run
 from loadtests.backoff import Backoff
 from loadtests.bodies import AgentPool, BodyConfig, make_request
-from loadtests.record import OK, StreamRecord
+from loadtests.events import stream_recorded
+from loadtests.record import StreamRecord
+from loadtests.run import UserSettings
 from loadtests.sessions import ChatSession
 from loadtests.streaming import StreamingClient, stopped_record
+from rundir import metrics
+from rundir.layout import OK
 
 API_KEY_ENV = "AGENTFLOW_API_KEY"
 
 
 class StreamFailure(Exception):
     """What Locust shows for a failed stream: ``<outcome> <status> <error>``."""
-
-
-@dataclass
-class UserSettings:
-    """Everything a user needs that is not Locust's own (host comes from ``--host``/``User.host``)."""
-
-    mix: Mapping[str, float] = field(default_factory=lambda: {"native_chat": 1.0})
-    body: BodyConfig = field(default_factory=BodyConfig)
-    connect_timeout: float = 5.0
-    stream_timeout: float = 120.0
-    api_key: str | None = None
-    worker: str | None = None
-    """Load-generator process id for ``stream_id``/``worker``; default ``local`` or ``w<worker_index>``."""
-
-    def __post_init__(self) -> None:
-        bad = [k for k, w in self.mix.items() if not isinstance(w, int | float) or w < 0]
-        if not self.mix or bad or not sum(self.mix.values()) > 0:
-            raise ValueError(f"mix: expected endpoint weights >= 0 with a positive sum, got {dict(self.mix)!r}")
-
-
-_emit: Callable[[Any, StreamRecord], None] | None = None
-
-
-def _emitter() -> Callable[[Any, StreamRecord], None]:
-    """``loadtests.recording.emit`` once it exists; a no-op until then (looked up once per process)."""
-    global _emit
-    if _emit is None:
-        try:
-            from loadtests.recording import emit
-        except ImportError:
-
-            def emit(environment: Any, record: StreamRecord) -> None:
-                return None
-
-        _emit = emit
-    return _emit
 
 
 def report(environment: Any, record: StreamRecord) -> None:
@@ -83,14 +53,15 @@ def report(environment: Any, record: StreamRecord) -> None:
     failure = None
     if record.outcome != OK:
         failure = StreamFailure(f"{record.outcome} {record.status} {record.error or ''}".rstrip())
+    e2e = metrics.e2e(record.end or start, start)
     if record.first_token is not None:
-        fire(request_type="TTFT", name=record.endpoint, response_time=(record.first_token - start) * 1000.0,
+        fire(request_type="TTFT", name=record.endpoint, response_time=metrics.ttft(record.first_token, start) * 1000.0,
              response_length=0, exception=None, context={}, start_time=start)
     else:
-        fire(request_type="TTFT", name=record.endpoint, response_time=((record.end or start) - start) * 1000.0,
+        fire(request_type="TTFT", name=record.endpoint, response_time=e2e * 1000.0,
              response_length=0, exception=failure or StreamFailure("no content event"), context={},
              start_time=start)
-    fire(request_type="E2E", name=record.endpoint, response_time=((record.end or start) - start) * 1000.0,
+    fire(request_type="E2E", name=record.endpoint, response_time=e2e * 1000.0,
          response_length=record.bytes, exception=failure, context={}, start_time=start)
 
 
@@ -105,7 +76,7 @@ def run_one(
     stage: str,
     session: ChatSession | None = None,
 ) -> StreamRecord:
-    """One stream: build the request, stream it, report it to Locust, emit the record; return the record.
+    """One stream: build the request, stream it, report it to Locust, fire ``stream_recorded``; return it.
 
     ``scheduled`` is the arrival time for open loop (``open_loop`` is then true) or ``None`` (closed loop).
     """
@@ -116,7 +87,7 @@ def run_one(
         stopped = stopped_record(exc)
         if stopped is not None:
             report(environment, stopped)
-            _emitter()(environment, stopped)
+            stream_recorded(environment).fire(environment=environment, record=stopped)
         raise
     finally:
         if req.agent_id is not None:
@@ -124,7 +95,7 @@ def run_one(
     if session is not None and endpoint != "agent_run":
         session.reply((record.usage_tokens or record.events) if record.outcome == OK else 0)
     report(environment, record)
-    _emitter()(environment, record)
+    stream_recorded(environment).fire(environment=environment, record=record)
     return record
 
 
@@ -137,12 +108,14 @@ def worker_name(environment: Any) -> str:
 
 
 def agent_pool(environment: Any, cfg: BodyConfig) -> AgentPool:
-    """The process-wide agent id pool (one per environment, so ids are never shared by two users)."""
-    pool = getattr(environment, "agentflow_agents", None)
-    if pool is None:
-        pool = AgentPool(cfg.agent_pool, cfg.agent_prefix)
-        environment.agentflow_agents = pool
-    return pool
+    """The process-wide agent id pool (one per run, so ids are never shared by two users); a bare environment
+    without a run state (unit tests) gets one per user."""
+    st = run.find(environment)
+    if st is None:
+        return AgentPool(cfg.agent_pool, cfg.agent_prefix)
+    if st.agents is None:
+        st.agents = AgentPool(cfg.agent_pool, cfg.agent_prefix)
+    return st.agents
 
 
 def tune_gc() -> None:
@@ -177,7 +150,8 @@ class AgentFlowUser(User):
         self._backoff = Backoff()
         if not self.host:
             raise ValueError("host: no target URL; pass --host http://... or set the user's host attribute")
-        settings = getattr(environment, "agentflow_settings", None)
+        st = run.find(environment)
+        settings = st.settings if st is not None else None
         if settings is None:
             settings = UserSettings(dict(self.mix), self.body or BodyConfig(), self.connect_timeout,
                                     self.stream_timeout)
@@ -209,7 +183,8 @@ class AgentFlowUser(User):
 
     @task
     def stream_once(self) -> None:
-        stage = getattr(self.environment, "agentflow_stage", None) or "default"
+        st = run.find(self.environment)
+        stage = st.stage if st is not None else "default"
         record = run_one(self.environment, self.client, self.settings.body, self.rng, self.agents,
                          self.pick_endpoint(), None, stage, self.session)
         pause = self.backoff_after(record)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from analysis import fmt
 from analysis.alert_breaches import Breach, breaches
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import listed, skipped
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -131,6 +132,7 @@ def no_false_alarm(cluster: ClusterData, rules: pd.DataFrame, found: dict[str, l
     alerts = cluster.frame("alerts")
     false, judged = [], 0
     streams = cluster.streams
+    assert streams is not None  # the caller judges alerts only with streams
     first, last = float(streams["scheduled"].min()), float(streams["end"].max())
     for name in found:
         hold, rng, slack = _timing(rules.loc[name])
@@ -190,3 +192,11 @@ def evaluate_alerts(cluster: ClusterData, origin: float) -> list[CheckResult]:
     found = _breaches(cluster, rules)
     return [fired_when_due(cluster, rules, found, origin), no_false_alarm(cluster, rules, found, origin),
             rule_health(rules)]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_alerts(ctx.cluster, ctx.origin)
+
+
+CHECKS = (Check(130, "alerts", check, cluster=True),)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import finite, listed
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -144,7 +145,7 @@ def apply(results: list[CheckResult], cov: Coverage, origin: float, start: float
         needs = NEEDS.get(check.kind)
         met = cov.meets(needs, _span(check, origin, start, end)) if needs and check.verdict != "skipped" else []
         if met:
-            check = check.incomplete(f"the observer did not see {'/'.join(needs)} during {_text(met, origin)} "
+            check = check.incomplete(f"the observer did not see {'/'.join(needs or ())} during {_text(met, origin)} "
                                      f"(see {NAME})")
         out.append(check)
     return out
@@ -166,7 +167,8 @@ def apply_outages(results: list[CheckResult], cov: Coverage, origin: float) -> l
     for check in results:
         window = check.evidence.window_s
         if check.kind in SLO_KINDS and check.verdict == "fail" and window:
-            reach = float(check.measured) if check.unit == "s" and finite(check.measured) else 0.0
+            measured = check.measured
+            reach = float(measured) if check.unit == "s" and measured is not None and finite(measured) else 0.0
             span = (origin + window[0], origin + window[1] + reach)
             met = [w for w in cov.outages if w[0] <= span[1] and w[1] >= span[0]]
             if met:
@@ -205,3 +207,11 @@ def coverage_check(cov: Coverage, origin: float, failed_in_outage: int) -> Check
                                 {"windows": [[a - origin, b - origin] for a, b in windows],
                                  "outages": [[a - origin, b - origin] for a, b in cov.outages],
                                  "failed_in_outage": failed_in_outage}), "coverage")
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    """What the observer could not see (only when the run has cluster output)."""
+    return [] if ctx.coverage is None else [coverage_check(ctx.coverage, ctx.origin, ctx.failed_in_outage)]
+
+
+CHECKS = (Check(110, "coverage", check, cluster=True),)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.effects import Effect, judge_effect
 from analysis.checks.kube import listed, skipped
 from analysis.checks.result import CheckResult, Evidence
@@ -116,3 +117,11 @@ def evaluate_experiments(cluster: ClusterData, manifest: dict[str, Any], origin:
     if not results:
         return [skipped("experiment.journals", "experiment", "no chaos/*.journal.json and no chaos/verdicts.json")]
     return results
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_experiments(ctx.cluster, ctx.run.manifest, ctx.origin)
+
+
+CHECKS = (Check(120, "experiments", check, cluster=True),)

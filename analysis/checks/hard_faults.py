@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
-from analysis.checks.kube import DEFAULTS, listed
+from analysis.checks.context import Check, CheckContext
+from analysis.checks.kube import ClusterConfig, listed
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
 
@@ -94,7 +95,7 @@ def _endpoints_gone(endpoints: pd.DataFrame | None, killed: tuple[str, ...], sta
     return end
 
 
-def find_casualties(cluster: ClusterData, grace: float = DEFAULTS["endpoint_grace_s"]) -> Casualties:
+def find_casualties(cluster: ClusterData, grace: float = ClusterConfig.endpoint_grace_s) -> Casualties:
     streams = cluster.streams
     marks = hard_marks(cluster.marks)
     if streams is None or not len(streams) or not len(marks):
@@ -187,3 +188,11 @@ def evaluate_collateral(cluster: ClusterData, casualties: Casualties, origin: fl
             )
         )
     return results
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_collateral(ctx.cluster, ctx.casualties or Casualties(), ctx.origin)
+
+
+CHECKS = (Check(70, "collateral", check, cluster=True, sampled=True),)

@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.hpa_freshness import lasting_windows, overlapping
 from analysis.checks.kube import ClusterConfig, asof, listed, parse_json, skipped, window
-from analysis.checks.result import CheckResult, Evidence
+from analysis.checks.result import CheckResult, Evidence, Verdict
 from analysis.cluster import ClusterData
 
 DEFAULT_UP = {"stabilizationWindowSeconds": 0, "selectPolicy": "Max",
@@ -128,8 +129,8 @@ def policy(name: str, s: pd.DataFrame, origin: float) -> CheckResult:
             f"HPA {hpa}: desired replicas never changed ({int(d[0])}); no policy to check." if not exempt else
             f"HPA {hpa}: no change to judge.{aside}"), "hpa")
     if violations:
-        t0, before, after, limit, rule = violations[0]
-        sentence = (f"HPA {hpa}: {len(violations)} of {events} scale events exceed the {rule} policies, first at "
+        t0, before, after, limit, direction = violations[0]
+        sentence = (f"HPA {hpa}: {len(violations)} of {events} scale events exceed the {direction} policies, first at "
                     f"{fmt.offset(t0 - origin)}: {int(before)} -> {int(after)} replicas, allowed {limit:g} "
                     f"(behavior {s['behavior'].iloc[-1] or 'default'}).{aside}")
         return CheckResult(name, "fail", len(violations), 0, "violations",
@@ -221,7 +222,8 @@ def reaction(names: tuple[str, str], s: pd.DataFrame, cluster: ClusterData, step
             continue
         later = np.flatnonzero((t > start) & (d > before))
         if not len(later):
-            react.append(math.inf), to_ready.append(math.inf)
+            react.append(math.inf)
+            to_ready.append(math.inf)
             lines.append(f"step at {fmt.offset(start - origin)} ({prev:g} -> {new:g}): desired never rose above "
                          f"{int(before)}")
             bad.append(start)
@@ -244,7 +246,7 @@ def reaction(names: tuple[str, str], s: pd.DataFrame, cluster: ClusterData, step
             results.append(skipped(name, "hpa", f"no load step called for a scale-up: {why}", "s", bound))
             continue
         worst = max(values)
-        verdict = "pass" if worst <= bound else "fail"
+        verdict: Verdict = "pass" if worst <= bound else "fail"
         if what.startswith("Ready") and ready is None:
             results.append(skipped(name, "hpa", cluster.reason("cluster/deployments.parquet"), "s", bound))
             continue
@@ -304,7 +306,7 @@ def scale_down(name: str, s: pd.DataFrame, drops: list, config: ClusterConfig, o
         if after < earliest:
             early.append(start)
     measured = min(firsts) if firsts else None
-    verdict = "fail" if early else "pass"
+    verdict: Verdict = "fail" if early else "pass"
     sentence = (f"HPA {hpa}: scale-down stabilization window {stabilization:g} s; no scale-down may come earlier "
                 f"than {fmt.seconds(earliest)} after a load drop (one sync period lenient): {verdict.upper()}. "
                 + "; ".join(lines) + ".")
@@ -318,7 +320,7 @@ def flapping(name: str, s: pd.DataFrame, changes: list, origin: float) -> CheckR
     flips = int((np.diff(signs) != 0).sum()) if len(signs) > 1 else 0
     load_signs = np.sign([c[2] - c[1] for c in changes])
     allowed_flips = (int((np.diff(load_signs) != 0).sum()) if len(load_signs) > 1 else 0) + 1
-    verdict = "pass" if flips <= allowed_flips else "fail"
+    verdict: Verdict = "pass" if flips <= allowed_flips else "fail"
     sentence = (f"HPA {s['name'].iloc[0]}: desired replicas changed direction {flips} time(s) over {len(signs)} "
                 f"changes (allowed {allowed_flips}: load direction changes + 1): {verdict.upper()}.")
     return CheckResult(name, verdict, flips, allowed_flips, "direction changes",
@@ -339,7 +341,7 @@ def capacity(cluster: ClusterData, config: ClusterConfig, origin: float) -> Chec
     worst = float(spans["for"].max())
     reasons = pending.drop_duplicates("pod").set_index("pod")["unschedulable_reason"]
     stuck = spans[spans["for"] > config.unschedulable_grace_s]
-    verdict = "fail" if len(stuck) else "pass"
+    verdict: Verdict = "fail" if len(stuck) else "pass"
     objects = listed([f"{p}: {reasons[p]}" for p in spans.sort_values("for", ascending=False).index])
     sentence = (f"{len(spans)} pod(s) Pending as unschedulable, the longest for {fmt.seconds(worst)} (grace "
                 f"{fmt.seconds(config.unschedulable_grace_s)}): {verdict.upper()} - a capacity finding (the cluster "
@@ -374,3 +376,11 @@ def evaluate_hpa(cluster: ClusterData, stages: pd.DataFrame | None, config: Clus
         results.append(scale_down(down, s, drops, config, origin) if drops else skipped(down, "hpa", "no load drop"))
         results.append(flapping(_name("hpa.flapping", name, many), s, changes, origin))
     return [*results, capacity(cluster, config, origin)]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_hpa(ctx.cluster, ctx.run.stages, ctx.config, ctx.origin)
+
+
+CHECKS = (Check(40, "hpa", check, cluster=True, sampled=True),)

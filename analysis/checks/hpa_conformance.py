@@ -16,7 +16,7 @@ import numpy as np
 
 from analysis import fmt
 from analysis.checks.kube import skipped, window
-from analysis.checks.result import CheckResult, Evidence
+from analysis.checks.result import CheckResult, Evidence, Verdict
 from analysis.cluster import ClusterData
 from analysis.hpa_replay import ReplayInput, ReplayResult, ReplaySettings, replay
 from analysis.hpa_replay.frames import ControllerSettings, build_inputs
@@ -127,7 +127,7 @@ def evaluate_conformance(run_manifest: dict[str, Any], cluster: ClusterData, ori
         times = np.concatenate([r.time[r.judged] for r in results])
         details = {"deviations": rows[:MAX_LISTED], "notes": [n for r in results for n in r.notes],
                    "path": path_text(np.concatenate([r.desired for r in results]))}
-        verdict = "fail" if rows else "pass"
+        verdict: Verdict = "fail" if rows else "pass"
         out.append(CheckResult(check, verdict, len(rows), 0, "deviations",
                                Evidence(_sentence(name, results, rows, origin), window(times, origin), (name,),
                                         details), "hpa"))

@@ -20,7 +20,7 @@ import numpy as np
 from analysis import fmt
 from analysis.checks.hpa_conformance import deviation_rows, replayed, settings_of
 from analysis.checks.kube import skipped, window
-from analysis.checks.result import CheckResult, Evidence
+from analysis.checks.result import CheckResult, Evidence, Verdict
 from analysis.cluster import ClusterData
 from analysis.hpa_replay import ReplayInput
 from analysis.hpa_replay.spec import PRODUCTION, HpaSpec, Rules, describe_rules, parse_expected, time_scaled
@@ -30,7 +30,7 @@ __all__ = ["evaluate_expected", "expected_spec"]
 
 def expected_spec(manifest: dict[str, Any]) -> tuple[HpaSpec, str]:
     """The expected spec (time-scaled) and where it came from."""
-    target = manifest.get("target") if isinstance(manifest.get("target"), dict) else {}
+    target = target_raw if isinstance(target_raw := manifest.get("target"), dict) else {}
     factor = target.get("time_factor")
     factor = float(factor) if isinstance(factor, int | float) and factor > 0 else 1.0
     raw = target.get("hpa_expected")
@@ -143,7 +143,7 @@ def evaluate_expected(manifest: dict[str, Any], cluster: ClusterData, origin: fl
                 parts.append(f"the observed path breaks the expected behavior {len(rows)} time(s): {shown}")
             sentence = f"{head}: " + ". ".join(parts) + "."
         times = np.concatenate([r.time for r in results]) if results else np.zeros(0)
-        verdict = "fail" if diffs or rows else "pass"
+        verdict: Verdict = "fail" if diffs or rows else "pass"
         out.append(CheckResult(check, verdict, len(diffs) + len(rows), 0, "differences",
                                Evidence(sentence, window(times, origin), (hpa_name,),
                                         {"spec_differences": diffs, "deviations": rows[:50]}), "hpa"))

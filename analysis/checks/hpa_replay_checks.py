@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.hpa_conformance import evaluate_conformance
 from analysis.checks.hpa_expected import evaluate_expected
 from analysis.checks.hpa_freshness import evaluate_freshness
@@ -20,3 +21,11 @@ def evaluate_hpa_replay(manifest: dict[str, Any], cluster: ClusterData, config: 
                         origin: float) -> list[CheckResult]:
     return [*evaluate_conformance(manifest, cluster, origin), *evaluate_expected(manifest, cluster, origin),
             evaluate_freshness(cluster, config, origin)]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_hpa_replay(ctx.run.manifest, ctx.cluster, ctx.config, ctx.origin)
+
+
+CHECKS = (Check(41, "hpa_replay", check, cluster=True, sampled=True),)

@@ -1,56 +1,23 @@
-"""Helpers shared by the cluster checks: settings from the profile, pod -> deployment mapping, results.
+"""Helpers shared by the cluster checks: pod -> deployment mapping, windows, results.
 
-Settings (manifest profile `cluster_checks`, all optional; manifest `target.hpa_sync_period_s` also read):
-  max_recovery_s 60        a fault's SLO recovery must come within this many seconds of the mark's end
-  recovery_window_s 60     streams scheduled this long after a mark's end belong to the "recovery" phase
-  endpoint_grace_s 2       propagation delay allowed between leaving the ready endpoints and the last request
-  hpa_sync_period_s 15     the HPA controller's sync period (upstream default)
-  unschedulable_grace_s 30 a pod Pending as unschedulable for longer is a capacity finding
+Their settings are the profile's `cluster_checks` (rundir.thresholds.ClusterChecks, parsed by
+analysis.checks.config.parse_cluster_config; the manifest's `target.hpa_sync_period_s` is the default sync period).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.checks.config import ProfileError
+from analysis.checks.config import ClusterConfig, parse_cluster_config  # noqa: F401  (the checks import them from here)
 from analysis.checks.result import CheckResult, Evidence
 from analysis.columnar import RunDirError
 
-DEFAULTS = {"max_recovery_s": 60.0, "recovery_window_s": 60.0, "endpoint_grace_s": 2.0, "hpa_sync_period_s": 15.0,
-            "unschedulable_grace_s": 30.0}
 MAX_OBJECTS = 12
-
-
-@dataclass(frozen=True)
-class ClusterConfig:
-    max_recovery_s: float = DEFAULTS["max_recovery_s"]
-    recovery_window_s: float = DEFAULTS["recovery_window_s"]
-    endpoint_grace_s: float = DEFAULTS["endpoint_grace_s"]
-    hpa_sync_period_s: float = DEFAULTS["hpa_sync_period_s"]
-    unschedulable_grace_s: float = DEFAULTS["unschedulable_grace_s"]
-
-
-def parse_cluster_config(manifest: dict[str, Any]) -> ClusterConfig:
-    profile = manifest.get("profile") if isinstance(manifest.get("profile"), dict) else {}
-    raw = dict(profile.get("cluster_checks") or {})
-    target = manifest.get("target") if isinstance(manifest.get("target"), dict) else {}
-    if "hpa_sync_period_s" not in raw and isinstance(target.get("hpa_sync_period_s"), int | float):
-        raw["hpa_sync_period_s"] = target["hpa_sync_period_s"]
-    unknown = sorted(set(raw) - set(DEFAULTS))
-    if unknown:
-        raise ProfileError(f"manifest.json profile: unknown key(s) {unknown} in cluster_checks; "
-                           f"known: {sorted(DEFAULTS)}")
-    for key, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ProfileError(f"manifest.json profile: cluster_checks.{key} must be a non-negative number, "
-                               f"got {value!r}")
-    return ClusterConfig(**{k: float(v) for k, v in raw.items()})
 
 
 def skipped(name: str, kind: str, reason: str, unit: str = "", threshold: float | None = None) -> CheckResult:

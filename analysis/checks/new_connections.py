@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import listed, skipped, window
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -53,3 +54,11 @@ def evaluate_new_connections(cluster: ClusterData, origin: float) -> list[CheckR
                 "does not wait for what the API needs.")
     return [CheckResult(NAME, "fail", len(failed), 0, "connections",
                         Evidence(sentence, window(failed["time"], origin), listed(objects)), "readiness")]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_new_connections(ctx.cluster, ctx.origin)
+
+
+CHECKS = (Check(100, "new_connections", check, cluster=True, sampled=True),)

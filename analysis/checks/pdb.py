@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import asof, deployment_of_pods, listed, skipped, window
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -151,3 +152,11 @@ def evaluate_pdb(cluster: ClusterData, origin: float) -> list[CheckResult]:
                 continue
             results.append(floor_check(check, rows, pods, owner, target, cluster.marks, origin))
     return results + drain_checks(cluster, origin)
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_pdb(ctx.cluster, ctx.origin)
+
+
+CHECKS = (Check(50, "pdb", check, cluster=True, sampled=True),)

@@ -18,17 +18,22 @@ was scheduled after the mark.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from analysis import fmt
-from analysis.checks.config import SloConfig
+from analysis.checks.config import SLO_KEYS, SloConfig
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import ClusterConfig, skipped
-from analysis.checks.result import CheckResult, Evidence
+from analysis.checks.result import CheckResult, Evidence, Verdict
 from analysis.cluster import ClusterData
+from rundir import metrics as formulas
 
 PHASES = ("steady", "fault", "recovery")
-PHASE_KEYS = ("error_rate", "ttft_p50", "ttft_p95", "ttft_p99", "e2e_p95", "e2e_p99")
+# the SLOs judged per phase: those of one stream's own error, TTFT and E2E (ITL and TPOT are pooled over streams)
+PHASE_KEYS = tuple(key for key, (metric, _, _) in SLO_KEYS.items() if metric in ("error_rate", "ttft", "e2e"))
 RECOVERY_WINDOW_S = 10.0
 _Q = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
 
@@ -55,12 +60,12 @@ def phase_of(scheduled: np.ndarray, marks: pd.DataFrame, recovery_s: float,
     return phase
 
 
-def metrics(streams: pd.DataFrame) -> dict[str, float | int | dict[str, int]]:
+def metrics(streams: pd.DataFrame) -> dict[str, Any]:
     ok = (streams["outcome"] == "ok").to_numpy()
-    ttft = (streams["first_token"] - streams["scheduled"]).to_numpy(np.float64)[ok]
-    e2e = (streams["end"] - streams["scheduled"]).to_numpy(np.float64)[ok]
+    ttft = formulas.ttft(streams["first_token"], streams["scheduled"]).to_numpy(np.float64)[ok]
+    e2e = formulas.e2e(streams["end"], streams["scheduled"]).to_numpy(np.float64)[ok]
     n = len(streams)
-    out: dict[str, float | int | dict[str, int]] = {
+    out: dict[str, Any] = {
         "streams": n, "error_rate": float((~ok).sum() / n) if n else float("nan"),
         "by_outcome": {str(k): int(v) for k, v in streams["outcome"][~ok].value_counts().items() if v},
     }
@@ -80,17 +85,17 @@ def _phase_checks(streams: pd.DataFrame, phases: np.ndarray, slos: SloConfig, or
         for key in keys:
             name, unit = f"phase.{phase}.{key}", "fraction" if key == "error_rate" else "s"
             threshold = slos.thresholds[key]
-            if m is None or not np.isfinite(m[key]):  # type: ignore[arg-type]
+            if m is None or not np.isfinite(m[key]):
                 results.append(skipped(name, "phase", f"no {'streams' if m is None else 'ok streams'} in the "
                                        f"{phase} phase", unit, threshold))
                 continue
-            measured = float(m[key])  # type: ignore[arg-type]
-            verdict = "pass" if measured <= threshold else "fail"
+            measured = float(m[key])
+            verdict: Verdict = "pass" if measured <= threshold else "fail"
             sentence = (f"{phase} phase: {key} = {fmt.value(measured, unit)} over {m['streams']} streams "
                         f"(threshold {fmt.value(threshold, unit)}): {verdict.upper()}. Errors by outcome: "
-                        f"{m['by_outcome'] or 'none'}; TTFT p50/p95/p99 {fmt.seconds(m['ttft_p50'])}/"  # type: ignore[arg-type]
-                        f"{fmt.seconds(m['ttft_p95'])}/{fmt.seconds(m['ttft_p99'])}, E2E p99 "  # type: ignore[arg-type]
-                        f"{fmt.seconds(m['e2e_p99'])}.")  # type: ignore[arg-type]
+                        f"{m['by_outcome'] or 'none'}; TTFT p50/p95/p99 {fmt.seconds(m['ttft_p50'])}/"
+                        f"{fmt.seconds(m['ttft_p95'])}/{fmt.seconds(m['ttft_p99'])}, E2E p99 "
+                        f"{fmt.seconds(m['e2e_p99'])}.")
             if key == "error_rate" and aside.get(phase):
                 sentence += (f" {aside[phase]} stream(s) lost with pods a hard fault killed are set aside "
                              "(fault.collateral).")
@@ -114,7 +119,8 @@ def _within(m: dict, slos: SloConfig) -> bool:
 
 def recovery_checks(streams: pd.DataFrame, marks: pd.DataFrame, slos: SloConfig, config: ClusterConfig,
                     origin: float, run_end: float) -> list[CheckResult]:
-    results, seen = [], {}
+    results: list[CheckResult] = []
+    seen: dict[str, int] = {}
     scheduled = streams["scheduled"].to_numpy(np.float64)
     for _, mark in marks.iterrows():
         activity = str(mark["activity"])
@@ -168,3 +174,19 @@ def evaluate_phases(cluster: ClusterData, slos: SloConfig, config: ClusterConfig
         streams, phases = streams[~excused], phases[~excused]
     return [*_phase_checks(streams, phases, slos, origin, aside),
             *recovery_checks(streams, cluster.marks, slos, config, origin, run_end)]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    """SLOs per phase (steady, fault, recovery) and each fault's recovery; INVALID like the SLOs on an invalid
+    run."""
+    assert ctx.cluster is not None
+    streams = ctx.cluster.streams
+    excused = None if streams is None else ctx.excused(len(streams))
+    phases = evaluate_phases(ctx.cluster, ctx.slos, ctx.config, ctx.origin, ctx.end, excused)
+    reason = ctx.invalid_reason
+    if reason:
+        phases = [c if c.verdict == "skipped" else c.invalidated(reason) for c in phases]
+    return phases
+
+
+CHECKS = (Check(30, "phases", check, cluster=True),)

@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import deployment_of_pods, listed, parse_json, skipped, window
-from analysis.checks.result import CheckResult, Evidence
+from analysis.checks.result import CheckResult, Evidence, Verdict
 from analysis.cluster import ClusterData
 
 IMPLIED_SPREAD = {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule"}
@@ -157,7 +158,7 @@ def _zone_skew_result(name: str, judged: list[Placement], state_worst: tuple[flo
     over = [j for j in judged if j.skew > max_skew]
     worst = max((j.skew for j in judged), default=0.0)
     kind = "DoNotSchedule" if hard else "ScheduleAnyway (soft)"
-    verdict = "fail" if over and hard else "pass"
+    verdict: Verdict = "fail" if over and hard else "pass"
     placements = sum(1 for j in judged if j.pod)
     sentence = (f"{deployment}: zone skew (pods per zone with a Ready node; max - min) at the first sample and "
                 f"at each of {placements} later placement(s) peaked at {worst:g} vs maxSkew {max_skew:g} ({kind}); "
@@ -210,3 +211,11 @@ def evaluate_placement(cluster: ClusterData, origin: float) -> list[CheckResult]
             check = name if i == 0 else f"{name}#{i + 1}"
             results.append(zone_skew(check, placed, constraint, deployment, cluster.frame("nodes"), times, origin))
     return results
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_placement(ctx.cluster, ctx.origin)
+
+
+CHECKS = (Check(60, "placement", check, cluster=True, sampled=True),)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import ClusterConfig, listed, skipped, window
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -177,3 +178,11 @@ def evaluate_readiness(cluster: ClusterData, config: ClusterConfig, origin: floa
         results.append(after_unready(cluster, served, config.endpoint_grace_s, origin) if served is not None
                        else skipped("readiness.after_unready", "readiness", no_pod))
     return [*results, connect_errors(cluster, origin)]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_readiness(ctx.cluster, ctx.config, ctx.origin)
+
+
+CHECKS = (Check(90, "readiness", check, cluster=True, sampled=True),)

@@ -80,7 +80,7 @@ def overall_verdict(results: list[CheckResult], status: str | None = None) -> Ov
     verdicts = {r.verdict for r in results}
     for verdict in ("invalid", "fail", "incomplete"):
         if verdict in verdicts:
-            return verdict  # type: ignore[return-value]
+            return verdict
     return "pass"
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 
 from analysis import fmt
 from analysis.checks.config import SLO_KEYS, SloConfig
-from analysis.checks.result import CheckResult, Evidence
+from analysis.checks.context import Check, CheckContext
+from analysis.checks.result import CheckResult, Evidence, Verdict
 from analysis.exemplars import StreamLookup
 from analysis.labels import counts, label_codes, mask_in
 from analysis.latency import Grouping, LatencyTables, by_column, by_mask, is_ok, stream_metric
@@ -65,12 +66,13 @@ class PlannedSlo:
 def plan(config: SloConfig) -> list[PlannedSlo]:
     """Every (key, scope) the configuration asks for, in a stable order."""
     planned = []
+    per_endpoint = config.endpoint_thresholds
     for key in SLO_KEYS:
-        overriding = frozenset(e for e, d in config.per_endpoint.items() if key in d)
+        overriding = frozenset(e for e, d in per_endpoint.items() if key in d)
         if key in config.thresholds:
             planned.append(PlannedSlo(f"slo.{key}", key, config.thresholds[key], Scope(None, overriding)))
         for endpoint in sorted(overriding):
-            threshold = config.per_endpoint[endpoint][key]
+            threshold = per_endpoint[endpoint][key]
             planned.append(PlannedSlo(f"slo.{key}[{endpoint}]", key, threshold, Scope(endpoint)))
     return planned
 
@@ -112,7 +114,7 @@ def error_rate(run: RunData, item: PlannedSlo, excused: np.ndarray | None = None
         by_pod = [(p, n) for p, n in counts(s["pod"], bad).items() if p != "missing"][:EXEMPLARS]
         objects += tuple(f"pod {p}: {n} failed" for p, n in by_pod)
     measured = int(bad.sum()) / n
-    verdict = "pass" if measured <= item.threshold else "fail"
+    verdict: Verdict = "pass" if measured <= item.threshold else "fail"
     breakdown = ", ".join(f"{k} {v}" for k, v in by_outcome.items()) or "none"
     sentence = (
         f"{fmt.count(bad.sum())} of {fmt.count(n)} streams of {item.scope.describe()} did not end ok "
@@ -159,7 +161,7 @@ def latency(run: RunData, item: PlannedSlo, tables: LatencyTables, lookup: Strea
     if not n or not np.isfinite(n):
         return _skipped(item, unit, f"no ok stream of {item.scope.describe()} has a {name} value")
     measured = tables.value(metric, item.scope.grouping, item.scope.label, column)
-    verdict = "pass" if measured <= item.threshold else "fail"
+    verdict: Verdict = "pass" if measured <= item.threshold else "fail"
     values = _per_stream(run, metric)
     scoped = np.where(item.scope.mask(run), values, np.nan)
     with np.errstate(invalid="ignore"):
@@ -212,3 +214,20 @@ def evaluate_slos(run: RunData, config: SloConfig, tables: LatencyTables) -> lis
         else:
             results.append(latency(run, item, tables, lookup))
     return results
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    """The profile's SLOs; INVALID with the gate's reason when the run is invalid. Error rates set the streams
+    lost to hard faults and API outages aside (casualties, known from the cluster files)."""
+    results = evaluate_slos(ctx.run, ctx.slos, ctx.tables)
+    reason = ctx.invalid_reason
+    if reason:
+        return [r.invalidated(reason) for r in results]
+    excused = ctx.excused(len(ctx.run.streams))
+    if excused is None:
+        return results
+    fresh = {item.name: error_rate(ctx.run, item, excused) for item in plan(ctx.slos) if item.key == "error_rate"}
+    return [fresh[c.name] if c.name in fresh and c.verdict != "invalid" else c for c in results]
+
+
+CHECKS = (Check(20, "slo", check),)

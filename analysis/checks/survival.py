@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import listed, skipped, window
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
@@ -81,7 +82,7 @@ def evaluate_survival(cluster: ClusterData, origin: float) -> list[CheckResult]:
     in_flight = in_flight.assign(fate=classify(in_flight["outcome"]))
     cut = in_flight[in_flight["fate"] != "completed"]
     tally = in_flight["fate"].value_counts().to_dict()
-    terminated = sorted(ends, key=ends.get)
+    terminated = sorted(ends, key=lambda pod: ends[pod])
     when = window(list(ends.values()), origin)
     if not len(cut):
         sentence = (f"{len(in_flight)} stream(s) were in flight on the {len(terminated)} pod(s) that terminated "
@@ -95,3 +96,11 @@ def evaluate_survival(cluster: ClusterData, origin: float) -> list[CheckResult]:
                 f"{', '.join(f'{p} {n} (terminating at {fmt.offset(ends[p] - origin)})' for p, n in per_pod.items())}.")
     return [CheckResult(NAME, "fail", len(cut), 0, "streams",
                         Evidence(sentence, window(cut["t"], origin), objects, {"in_flight": tally}), "survival")]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_survival(ctx.cluster, ctx.origin)
+
+
+CHECKS = (Check(80, "survival", check, cluster=True, sampled=True),)

@@ -23,6 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import listed, skipped, window
 from analysis.checks.result import CheckResult, Evidence
 from analysis.checks.survival import termination_times
@@ -181,3 +182,11 @@ def evaluate_survival_by_length(cluster: ClusterData, origin: float) -> list[Che
                       f", needed {_s(r.needed)} after {r.disruption} began" for r in bad.itertuples()])
     return [CheckResult(NAME, "fail", len(bad), 0, "streams", Evidence(sentence, window(bad["t"], origin), objects,
                                                                         details), "survival")]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    assert ctx.cluster is not None
+    return evaluate_survival_by_length(ctx.cluster, ctx.origin)
+
+
+CHECKS = (Check(85, "survival_by_length", check, cluster=True, sampled=True),)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from analysis import fmt
 from analysis.checks.config import ValidityConfig
+from analysis.checks.context import Check, CheckContext
 from analysis.checks.result import CheckResult, Evidence
 from analysis.latency import LatencyTables
 from analysis.rundir import RunData
@@ -174,3 +175,11 @@ def auth(run: RunData) -> CheckResult:
 def evaluate_validity(run: RunData, config: ValidityConfig, tables: LatencyTables) -> list[CheckResult]:
     return [streams_present(run), auth(run), loadgen_cpu(run, config), dispatch_lag(run, config, tables),
             dropped(run, config)]
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    """The validity gate: can the load generator's numbers be trusted?"""
+    return evaluate_validity(ctx.run, ctx.validity, ctx.tables)
+
+
+CHECKS = (Check(10, "validity", check),)

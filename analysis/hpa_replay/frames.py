@@ -23,6 +23,7 @@ from analysis.cluster import ClusterData
 from analysis.hpa_replay.groups import group_counts
 from analysis.hpa_replay.inputs import GroupCounts, MetricSeries, ReplayInput
 from analysis.hpa_replay.spec import MetricTarget, parse_behavior
+from rundir.columns import cluster_columns
 
 __all__ = ["ControllerSettings", "build_inputs"]
 
@@ -110,7 +111,7 @@ def _joined(pods: pd.DataFrame, metrics: pd.DataFrame | None) -> pd.DataFrame:
         for column in ("start_time", "ready_transition"):
             out[column] = out[column].fillna(0.0) if column in out.columns else 0.0
         return out
-    right = metrics[["time", "pod", "cpu", "memory", "timestamp", "window"]].drop_duplicates(["time", "pod"])
+    right = metrics[list(cluster_columns("pod_metrics"))].drop_duplicates(["time", "pod"])
     out = out.merge(right, on=["time", "pod"], how="left")
     for column in ("start_time", "ready_transition"):
         if column not in out.columns:

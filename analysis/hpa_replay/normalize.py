@@ -19,13 +19,14 @@ sample) leaves its bound open.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from analysis.hpa_replay.inputs import ReplayInput, ReplaySettings
-from analysis.hpa_replay.spec import Rules
+from analysis.hpa_replay.spec import Policy, Rules
 
 __all__ = ["Band", "ScaleEvents", "normalize", "scale_events"]
 
@@ -105,7 +106,7 @@ def _stabilized(inp: ReplayInput, rec: np.ndarray, settings: ReplaySettings, sla
     return np.minimum(np.maximum(c, up), down)
 
 
-def _limit(rules: Rules, start: np.ndarray, current: np.ndarray, up: bool) -> np.ndarray:
+def _limit(rules: Rules, start: Mapping[Policy, np.ndarray], current: np.ndarray, up: bool) -> np.ndarray:
     if rules.select == "Disabled" or not rules.policies:
         return current.copy()
     proposals = []
@@ -122,7 +123,7 @@ def _limit(rules: Rules, start: np.ndarray, current: np.ndarray, up: bool) -> np
     return stack.max(axis=0) if largest_change else stack.min(axis=0)
 
 
-def _period_starts(inp: ReplayInput, events: ScaleEvents, rules: Rules, sign: int) -> dict:
+def _period_starts(inp: ReplayInput, events: ScaleEvents, rules: Rules, sign: int) -> dict[Policy, np.ndarray]:
     """policy -> replicas at the start of its period, per sample (sign +1: the highest start, -1: the lowest,
     0: events at their mid time and the sync at the sample)."""
     idx = np.arange(len(inp.time))

@@ -110,7 +110,7 @@ def combined(metrics: tuple[MetricSeries, ...], current: np.ndarray, up: float,
             partial = ~valid.all(axis=0) & ~(best >= current)
             per_view.append(np.where(partial, np.nan, best))
     stack = np.vstack(per_view)
-    known = np.isfinite(stack).all(axis=0)
+    known: np.ndarray = np.isfinite(stack).all(axis=0)
     low = np.where(known, stack.min(axis=0, initial=np.inf, where=np.isfinite(stack)), np.nan)
-    high = np.where(known, stack.max(axis=0, initial=-np.inf, where=np.isfinite(stack)), np.nan)
-    return low, high, stack[0]
+    highest = np.where(known, stack.max(axis=0, initial=-np.inf, where=np.isfinite(stack)), np.nan)
+    return low, highest, stack[0]

@@ -67,8 +67,9 @@ def replay(inp: ReplayInput, settings: ReplaySettings | None = None) -> ReplayRe
         return ReplayResult(inp.name, empty, empty, empty, empty, empty, empty, empty, np.zeros(0, bool))
     up_tol, down_tol = _tolerances(inp, settings)
     usable = inp.metrics_ok & ~((inp.current == 0) & (inp.min_replicas > 0))  # replicas 0: scaling disabled
-    rec = tuple(_held(inp.new_status, np.where(usable, r, np.nan))
-                for r in combined(inp.metrics, inp.current, up_tol, down_tol))
+    low, high, nominal = (_held(inp.new_status, np.where(usable, r, np.nan))
+                          for r in combined(inp.metrics, inp.current, up_tol, down_tol))
+    rec = (low, high, nominal)
     intervals = np.diff(inp.time)
     sample = float(np.percentile(intervals, 90)) if len(intervals) else 1.0
     period = effective_sync_period(inp, settings.sync_period_s)

@@ -58,9 +58,8 @@ def alerts_plot(analysis: Analysis) -> bytes | None:
     ax.set_ylim(-0.6, len(names) - 0.4)
     ax.invert_yaxis()
     ax.grid(alpha=0.3, axis="x")
-    end = float(analysis.windows["start_s"].max() + analysis.window_s) if len(analysis.windows) else None
-    if end:
-        ax.set_xlim(0, end)
+    if len(analysis.windows):
+        ax.set_xlim(0, float(analysis.windows["start_s"].max() + analysis.window_s))
     _stages(axes, analysis)
     fig.suptitle("Alerts: pending (yellow), firing (red); grey: clients' breach of the alert's SLO")
     return _png(fig)

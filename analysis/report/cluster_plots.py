@@ -5,6 +5,8 @@ Rows without data (no HPA, no PDB, no pods) are left out; no cluster data at all
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -73,13 +75,15 @@ def cluster_plot(analysis: Analysis) -> bytes | None:
     rows = []
     if c.frame("hpa") is not None or c.frame("deployments") is not None:
         rows.append(("Replicas (HPA desired/current, deployment Ready)", _replicas))
-    if c.frame("pdb") is not None and len(c.frame("pdb")):
+    if (pdb := c.frame("pdb")) is not None and len(pdb):
         rows.append(("PDB healthy vs floor (desired_healthy)", _pdb))
-    if c.frame("pods") is not None and len(c.frame("pods")):
+    if (pods := c.frame("pods")) is not None and len(pods):
         rows.append(("Scheduled, non-terminating pods per zone", _zones))
     if not rows:
         return None
-    return panels(analysis, [(title, lambda ax, d=draw: d(ax, analysis)) for title, draw in rows],
+    panel_rows: list[tuple[str, Callable[[Any], None]]] = [(title, functools.partial(draw, analysis=analysis))
+                                                             for title, draw in rows]
+    return panels(analysis, panel_rows,
                   "Cluster: replicas, disruption budget, placement (fault marks hatched red)")
 
 

@@ -34,7 +34,7 @@ class PhaseTable:
 
     @property
     def limits(self) -> dict[str, str]:
-        out = {}
+        out: dict[str, str] = {}
         for _, _, cells in self.rows:
             for metric, cell in cells.items():
                 out.setdefault(metric, humanize.value(cell.check.threshold, cell.check.unit))

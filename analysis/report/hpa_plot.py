@@ -91,7 +91,8 @@ def hpa_plot(analysis: Analysis, items: list[Replayed]) -> bytes | None:
 
 def _replayed(analysis: Analysis) -> list[Replayed]:
     cluster = analysis.cluster
-    if cluster is None or cluster.frame("hpa") is None or not len(cluster.frame("hpa")):
+    hpa = cluster.frame("hpa") if cluster is not None else None
+    if cluster is None or hpa is None or not len(hpa):
         return []
     return replayed(analysis.run.manifest, cluster)
 

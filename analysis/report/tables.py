@@ -78,7 +78,7 @@ def run_rows(analysis: Analysis) -> list[tuple[str, str]]:
 
 def scale_rows(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     """The target's declared CPU and time scales (a real cluster: 1 and 1; docs/hpa.md)."""
-    target = manifest.get("target") if isinstance(manifest.get("target"), dict) else {}
+    target = target_raw if isinstance(target_raw := manifest.get("target"), dict) else {}
     cpu, time = target.get("cpu_scale", 1.0), target.get("time_factor", 1.0)
     cpu = float(cpu) if isinstance(cpu, int | float) else 1.0
     time = float(time) if isinstance(time, int | float) else 1.0

@@ -78,7 +78,7 @@ def _series(nights: list[Night]) -> dict[str, Any]:
     charts = []
     for title, unit, keys in CHARTS:
         scale = 100.0 if unit == "%" else 1.0
-        values = {k: [None if n.metrics.get(k) is None else float(n.metrics[k]) * scale for n in nights] for k in keys}
+        values = {k: [None if (v := n.metrics.get(k)) is None else float(v) * scale for n in nights] for k in keys}
         if any(v is not None for vs in values.values() for v in vs):
             charts.append({"title": title, "unit": unit, "series": [{"label": COLUMNS[k][0], "values": values[k]}
                                                                       for k in keys]})

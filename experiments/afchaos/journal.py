@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from rundir.layout import CHAOS_DIR, chaos_records_file
+
 _lock = threading.Lock()
 _records: dict[str, list[dict[str, Any]]] = {}
 
@@ -24,17 +26,20 @@ def chaos_dir() -> Path | None:
     base = run_dir()
     if base is None:
         return None
-    path = base / "chaos"
+    path = base / CHAOS_DIR
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def record(kind: str, item: dict[str, Any]) -> None:
+    """Keep ``item`` under ``kind`` and append it to ``chaos/<kind>.jsonl`` of the run (a kind of the contract:
+    ``rundir.layout.CHAOS_RECORDS``; any other is a ValueError, so a reader never misses a new kind)."""
+    relative = chaos_records_file(kind)
     with _lock:
         _records.setdefault(kind, []).append(item)
         directory = chaos_dir()
         if directory is not None:
-            with open(directory / f"{kind}.jsonl", "a", encoding="utf-8") as fh:
+            with open(directory.parent / relative, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(item, default=str) + "\n")
 
 

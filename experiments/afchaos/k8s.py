@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from chaosk8s import create_k8s_api_client
@@ -72,6 +73,11 @@ def status_message(exc: ApiException) -> str:
     return "; ".join([body.get("message", str(exc.reason)), *causes])
 
 
-def ready(obj: dict[str, Any]) -> bool:
+def ready(obj: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True"
                for c in (obj.get("status") or {}).get("conditions") or [])
+
+
+def set_local_fault(api: Api, node: str, fault: str | None) -> None:
+    """Set (``"fail"``) or clear (None) the local cluster's fault annotation of ``node``: the one patch of it."""
+    api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: fault}}})

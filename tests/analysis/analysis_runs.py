@@ -1,4 +1,4 @@
-"""Builders of synthetic run directories written with pyarrow exactly per docs/run-directory.md (analysis.schema)."""
+"""Builders of synthetic run directories written with pyarrow exactly per docs/run-directory.md (rundir.schemas)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis.schema import LOADGEN_SCHEMA, STAGES_SCHEMA, STREAMS_SCHEMA
+from rundir.layout import ENDPOINTS
+from rundir.schemas import LOADGEN_SCHEMA, STAGES_SCHEMA, STREAMS_SCHEMA
 
 T0 = 1_764_000_000.0  # run start (epoch s)
 
@@ -29,7 +30,7 @@ def make_streams(n: int = 600, duration: float = 60.0, seed: int = 7, open_loop:
     last = first + gap_mean * (events - 1)
     end = last + 0.003
     samples = [rng.exponential(m, 8).astype(np.float32).tolist() for m in gap_mean]
-    endpoints = np.array(["native_chat", "agent_run", "openai_chat"])[np.arange(n) % 3]
+    endpoints = np.array(ENDPOINTS)[np.arange(n) % 3]
     stage = np.where(scheduled < T0 + duration / 2, "warmup", "steady")
     return pd.DataFrame(
         {
@@ -152,6 +153,6 @@ def with_profile(run: Any, profile: dict[str, Any]) -> Any:
 
 def checks_of(run: Any) -> dict[str, Any]:
     """name -> CheckResult for a loaded run."""
-    from analysis.checks import judge
+    from analysis.pipeline import judge
 
     return {c.name: c for c in judge(run)[0]}

@@ -165,7 +165,7 @@ def _split_into_parts(run, name, parts):
 
 
 def test_unconsolidated_run_reads_part_files(tmp_path):
-    from analysis.checks import judge
+    from analysis.pipeline import judge
 
     frame = make_streams(90)
     frame["endpoint"] = ["agent_run"] * 30 + ["openai_chat"] * 60  # the parts have different dictionaries

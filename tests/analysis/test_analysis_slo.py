@@ -130,11 +130,12 @@ def test_goodput_counts_streams_meeting_every_slo(run, frame):
 @pytest.mark.parametrize(
     ("slos", "message"),
     [
-        ({"ttft_p90": 1}, r"unknown key\(s\) \['ttft_p90'\] in slos"),
+        ({"ttft_p90": 1}, r"slos\.ttft_p90: unknown key"),
         ({"per_endpoint": {"agent_run": {"e2e_p50": 1}}}, r"slos\.per_endpoint\.agent_run"),
-        ({"ttft_p99": -1}, "must not be negative"),
-        ({"ttft_p99": "fast"}, "is not a threshold"),
-        ({"error_rate": True}, "must be a number"),
+        ({"ttft_p99": -1}, r"slos\.ttft_p99: must be a positive duration .*, got -1"),
+        ({"ttft_p99": "fast"}, r"slos\.ttft_p99: must be a positive duration .*, got 'fast'"),
+        ({"error_rate": True}, r"slos\.error_rate: must be a non-negative number no greater than 1, got True"),
+        ({"error_rate": "2 percent"}, r"slos\.error_rate: must be a non-negative number"),
     ],
 )
 def test_bad_slo_configuration_names_the_key(slos, message):

@@ -100,7 +100,7 @@ def test_no_streams_is_invalid_with_a_clear_reason(tmp_path, streams):
 
 def test_bad_validity_configuration(tmp_path):
     run = load_for_report(write_run(tmp_path, make_streams(5), profile={"validity": {"max_cpu": 50}}))
-    with pytest.raises(ProfileError, match=r"unknown key\(s\) \['max_cpu'\] in validity"):
+    with pytest.raises(ProfileError, match=r"validity\.max_cpu: unknown key"):
         checks_of(run)
     assert np.isfinite(run.origin)
 

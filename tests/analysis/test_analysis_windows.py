@@ -96,7 +96,7 @@ def test_per_stage_joins_configuration_and_streams(tmp_path):
 
 
 def test_very_long_runs_get_wider_windows(tmp_path):
-    from analysis.report.model import analyse
+    from analysis.verdict import analyse
     from analysis.windows import MAX_WINDOWS
 
     frame = make_streams(20)

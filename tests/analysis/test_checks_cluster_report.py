@@ -103,8 +103,8 @@ def test_pure_load_run_gets_no_cluster_checks(tmp_path):
 
 
 def test_marks_and_stages_reach_the_plots(built):
-    from analysis.report.model import analyse
     from analysis.rundir import load_for_report
+    from analysis.verdict import analyse
 
     run, _ = built
     analysis = analyse(load_for_report(run))

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from harness.doctor import doctor_command, redact
 from localcluster.agentflow.process import ReferenceServer
+from rundir.layout import ENDPOINTS
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "afk-redaction-" + secrets.token_hex(12)
@@ -97,7 +98,7 @@ def test_doctor_json_uses_the_key_and_never_prints_it(tmp_path):
         assert result.exit_code == 1  # the API server is unreachable: an error finding
         found = {f["check"]: f for f in json.loads(result.output)["findings"]}
         assert found["api.reachable"]["severity"] == "error"
-        for endpoint in ("native_chat", "agent_run", "openai_chat"):  # streamed with the key
+        for endpoint in ENDPOINTS:  # streamed with the key
             assert found[f"service.{endpoint}"]["severity"] == "ok", found[f"service.{endpoint}"]
         assert KEY not in result.output
     assert str(key_file) in by_file.output  # where the key comes from is shown, the key is not

@@ -12,12 +12,12 @@ import gevent
 import pytest
 
 from loadtests.bodies import AgentPool, BodyConfig, StreamRequest, make_request
-from loadtests.record import CONNECT_ERROR, HTTP_ERROR, OK, STREAM_ERROR, TIMEOUT, TRUNCATED, StreamRecord
+from loadtests.record import StreamRecord
 from loadtests.streaming import StreamingClient, active_streams
 from localcluster.agentflow.process import ReferenceServer
+from rundir.layout import CONNECT_ERROR, ENDPOINTS, HTTP_ERROR, OK, STREAM_ERROR, TIMEOUT, TRUNCATED
 
 KEY = "client-test-key"
-ENDPOINTS = ("native_chat", "agent_run", "openai_chat")
 FAST = ["--ttft", "const:0.01", "--itl", "const:0.002", "--output-tokens", "const:8", "--tool-call-prob", "0"]
 CFG = BodyConfig(prompt_chars={"dist": "const", "value": 60}, max_tokens={"dist": "const", "value": 8})
 LONG = BodyConfig(prompt_chars={"dist": "const", "value": 60}, max_tokens={"dist": "const", "value": 1000})

@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from loadtests.bodies import AgentPool, BodyConfig, make_request
-from loadtests.record import CONNECT_ERROR, HTTP_ERROR, OK, TRUNCATED, StreamRecord
+from loadtests.record import StreamRecord
 from loadtests.streaming import StreamingClient
+from rundir.layout import CONNECT_ERROR, HTTP_ERROR, OK, TRUNCATED
 
 Script = Callable[[socket.socket], None]
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from loadtests.record import GAP_RESERVOIR, STREAM_COLUMNS, GapStats, StreamRecord, arrow_schema
+from loadtests.record import GAP_RESERVOIR, GapStats, StreamRecord, arrow_schema
+from rundir.columns import STREAM_COLUMNS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "run-directory.md"
 TYPES = {"string": pa.string(), "bool": pa.bool_(), "float64": pa.float64(), "int32": pa.int32(),
@@ -77,8 +79,8 @@ def test_gap_summary(n: int) -> None:
     assert stats.count == n and mean == pytest.approx(sum(gaps) / n) and top == max(gaps)
     assert len(stats.reservoir) == min(n, GAP_RESERVOIR)
     assert len(sample) == min(n, 8) and set(sample) <= set(gaps)
-    if n <= GAP_RESERVOIR:  # exact
-        assert p50 == pytest.approx(ordered[(n - 1) // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2)
+    if n <= GAP_RESERVOIR:  # exact, nearest rank (the report's stated formula): ordered[ceil(q n) - 1]
+        assert p50 == ordered[math.ceil(0.5 * n) - 1] and p99 == ordered[math.ceil(0.99 * n) - 1]
     else:  # estimated from a uniform reservoir: close to the true quantiles
         assert abs(p50 - ordered[n // 2]) < 0.2 * ordered[n // 2]
         assert abs(p99 - ordered[int(n * 0.99)]) < 0.35 * ordered[int(n * 0.99)]

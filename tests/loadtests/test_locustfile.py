@@ -16,8 +16,10 @@ import pytest
 from loadrun_helpers import FAST_SERVER, KEY, Proc, free_port, locust_argv, locust_env, wait_until, write_profile
 
 from loadtests.record import arrow_schema
-from loadtests.sink import LOADGEN_SCHEMA, STAGES_SCHEMA, part_files
 from localcluster.agentflow.process import ReferenceServer
+from rundir.layout import ENDPOINTS
+from rundir.parts import part_files
+from rundir.schemas import LOADGEN_SCHEMA, STAGES_SCHEMA
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def test_closed_loop_run_fills_the_run_directory(tmp_path, server):
     assert streams.schema.equals(arrow_schema())
     df = streams.to_pandas()
     assert len(df) > 20 and set(df.outcome) == {"ok"} and set(df.worker) == {"local"}
-    assert set(df.endpoint) == {"native_chat", "agent_run", "openai_chat"}
+    assert set(df.endpoint) == set(ENDPOINTS)
     assert not df.open_loop.any() and (df.scheduled == df.sent).all()
     assert df.stream_id.is_unique
     assert served == len(df)  # the server saw exactly the streams recorded (none lost at the stop)

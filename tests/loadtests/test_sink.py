@@ -13,17 +13,9 @@ import pyarrow.parquet as pq
 from loadrun_helpers import REPO, wait_until
 
 from loadtests.record import StreamRecord, arrow_schema
-from loadtests.sink import (
-    LOADGEN_SCHEMA,
-    STAGES_SCHEMA,
-    Accounting,
-    PartWriter,
-    StageLog,
-    consolidate,
-    part_files,
-    read_table,
-    stream_id_count,
-)
+from loadtests.sink import Accounting, StageLog, stream_id_count
+from rundir.parts import PartWriter, consolidate, part_files, read_table
+from rundir.schemas import LOADGEN_SCHEMA, STAGES_SCHEMA
 
 
 def rows(start: int, n: int) -> list[dict]:
@@ -100,7 +92,7 @@ WRITER = textwrap.dedent("""
     import sys, itertools
     from pathlib import Path
     from loadtests.record import StreamRecord, arrow_schema
-    from loadtests.sink import PartWriter
+    from rundir.parts import PartWriter
     writer = PartWriter(Path(sys.argv[1]), arrow_schema(), "crash", flush_rows=50)
     for i in itertools.count():
         rec = StreamRecord(stream_id=f"crash-{i}", worker="crash", endpoint="agent_run", stage="s",

@@ -83,7 +83,8 @@ def test_backoff_after_refused_or_overloaded_streams_doubles_and_resets():
     # Regression: importing loadtests.users here pulled Locust into the pytest process; its gevent monkey-patching
     # then froze later tests' threads (the CI run hung in test_proxy until its 5400 s limit).
     from loadtests.backoff import BACKOFF_BASE, BACKOFF_MAX, Backoff
-    from loadtests.record import CONNECT_ERROR, HTTP_ERROR, OK, StreamRecord
+    from loadtests.record import StreamRecord
+    from rundir.layout import CONNECT_ERROR, HTTP_ERROR, OK
 
     backoff = Backoff()
 

@@ -1,5 +1,5 @@
 """Contract: every chaosk8s activity the suite relies on, against the assembled local cluster, under BOTH
-kubernetes client generations (see shared/reference/kubernetes-api.md, "Client generations").
+kubernetes client generations (see docs/kubernetes-api.md, "Client generations").
 
 One LocalCluster (variant good, time scale fast) serves the whole module. `contract_chaosk8s_script.py` runs in a
 subprocess with KUBECONFIG / KUBERNETES_CONTEXT set, as `chaos run` would, once under this interpreter (client

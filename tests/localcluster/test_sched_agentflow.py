@@ -1,6 +1,6 @@
 """AgentFlow production placement on 21 nodes (3 zones x 7), scheduling replicas one by one.
 
-Production settings (shared/reference/agentflow.md): requests 500m/512Mi, required pod anti-affinity on
+Production settings (docs/agentflow.md): requests 500m/512Mi, required pod anti-affinity on
 kubernetes.io/hostname and a zone topologySpreadConstraint maxSkew 1 DoNotSchedule, both selecting
 app.kubernetes.io/name=agentflow.
 

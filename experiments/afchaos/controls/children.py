@@ -23,7 +23,8 @@ from typing import Any
 
 import psutil
 
-PIDS_FILE = "pids.jsonl"
+from rundir.layout import PIDS_FILE
+
 PR_SET_PDEATHSIG = 1
 _ARM = (
     "import ctypes, os, sys\n"

@@ -16,10 +16,12 @@ import pyarrow.parquet as pq
 from chaoslib.types import Activity, Configuration, Experiment, Journal, Run, Secrets
 
 from experiments.afchaos import journal, safety
+from experiments.afchaos.hard import declared_hard
+from rundir.layout import MARKS_FILE, MARKS_JSONL
+from rundir.schemas import MARKS_SCHEMA
 
-SCHEMA = pa.schema([("experiment", pa.string()), ("activity", pa.string()), ("kind", pa.string()),
-                    ("start", pa.float64()), ("end", pa.float64()), ("status", pa.string()), ("hard", pa.bool_())])
-HARD_FUNCS = frozenset({"fail_zone"})  # the suite's actions that fail machines
+SCHEMA = MARKS_SCHEMA
+MARKS_JSONL_NAME, MARKS_NAME = Path(MARKS_JSONL).name, Path(MARKS_FILE).name
 _open: dict[str, float] = {}
 _title: dict[str, str] = {}
 
@@ -47,17 +49,19 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
         return
     mark = {"experiment": _title.get("name", "experiment"), "activity": name, "kind": context.get("type"),
             "start": start, "end": time.time(), "status": (state or {}).get("status"), "hard": is_hard(context)}
-    with open(directory / "marks.jsonl", "a", encoding="utf-8") as fh:
+    with open(directory / MARKS_JSONL_NAME, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(mark) + "\n")
 
 
 def is_hard(activity: Activity) -> bool:
     """A hard fault kills pods with no graceful shutdown: a delete with grace period 0 (chaosk8s terminate_pods
-    `grace_period: 0`, the suite's pod actions) or failed machines (`fail_zone`)."""
+    `grace_period: 0`, the suite's pod actions) or an activity declared `@hard_fault` where it is defined
+    (failed machines: `fail_zone`; experiments/afchaos/hard.py)."""
     provider = activity.get("provider") or {}
     arguments = provider.get("arguments") or {}
     grace = arguments.get("grace_period", arguments.get("gracePeriodSeconds"))
-    return provider.get("func") in HARD_FUNCS or (grace is not None and str(grace).strip() == "0")
+    graceless = grace is not None and str(grace).strip() == "0"
+    return graceless or declared_hard(provider.get("module"), provider.get("func"))
 
 
 def after_experiment_control(context: Experiment, state: Journal, configuration: Configuration = None,
@@ -69,9 +73,9 @@ def after_experiment_control(context: Experiment, state: Journal, configuration:
 
 def write_marks_parquet(directory: Path) -> int:
     """(Re)build `marks.parquet` from `marks.jsonl` atomically; returns the number of marks."""
-    source = directory / "marks.jsonl"
+    source = directory / MARKS_JSONL_NAME
     rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()] if source.exists() else []
     tmp = directory / f"_marks.parquet.{os.getpid()}.tmp"
     pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), tmp)
-    os.replace(tmp, directory / "marks.parquet")
+    os.replace(tmp, directory / MARKS_NAME)
     return len(rows)

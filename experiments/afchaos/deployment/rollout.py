@@ -103,7 +103,7 @@ def rollout_state(deployment: Mapping[str, Any], replicasets: Sequence[Mapping[s
 
     if numbers["generation"] > numbers["observed_generation"]:
         return state(False, "Waiting for deployment spec update to be observed...")
-    progressing = next((c for c in st.get("conditions") or () if c.get("type") == "Progressing"), {})
+    progressing: dict[str, Any] = next((c for c in st.get("conditions") or () if c.get("type") == "Progressing"), {})
     if progressing.get("reason") == "ProgressDeadlineExceeded":
         return state(False, f'deployment "{name}" exceeded its progress deadline', failed=True)
     waiting = _kubectl_wait(name, spec, st)

@@ -49,7 +49,8 @@ def pod_row(pod: Mapping[str, Any], zones: Mapping[str, str | None]) -> dict[str
 
 def node_row(node: Mapping[str, Any]) -> dict[str, Any]:
     md = node["metadata"]
-    cond = next((c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {})
+    cond: dict[str, Any] = next(
+        (c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {})
     return {"node": md["name"], "zone": (md.get("labels") or {}).get(ZONE_LABEL),
             "unschedulable": bool((node.get("spec") or {}).get("unschedulable")),
             "ready": cond.get("status"), "fault": (md.get("annotations") or {}).get(LOCAL_FAULT)}

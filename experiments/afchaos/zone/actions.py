@@ -16,7 +16,8 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from experiments.afchaos import journal, plan, safety
-from experiments.afchaos.k8s import LOCAL_FAULT, ZONE_LABEL, Api, namespace
+from experiments.afchaos.hard import hard_fault
+from experiments.afchaos.k8s import LOCAL_FAULT, ZONE_LABEL, Api, namespace, set_local_fault
 from experiments.afchaos.node.actions import cordon, drain_nodes_respecting_pdb, select_nodes
 
 __all__ = ["drain_zone", "fail_zone", "recover_zone"]
@@ -42,6 +43,7 @@ def drain_zone(zone: str, timeout: float = 180, retry_interval: float = 5, confi
     return {"fault": "zone-drain", "zone": zone, **result}
 
 
+@hard_fault
 def fail_zone(zone: str, pod_label_selector: str = "app.kubernetes.io/name=agentflow",
               configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Hard-fail every node of `zone` (local fault API), or approximate it on a real cluster (cordon + delete
@@ -71,7 +73,7 @@ def fail_zone(zone: str, pod_label_selector: str = "app.kubernetes.io/name=agent
 
 def _local_failure(api: Api, zone: str, nodes: list[str]) -> dict[str, Any]:
     for node in nodes:
-        api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: "fail"}}})
+        set_local_fault(api, node, "fail")
     return {"fault": "zone-failure", "model": "local fault API: processes killed, nodes NotReady",
             "zone": zone, "nodes": nodes, "time": time.time()}
 
@@ -96,7 +98,7 @@ def recover_zone(zone: str, configuration: Configuration = None, secrets: Secret
             for node in nodes:
                 annotations = api.get(f"/api/v1/nodes/{node}")["metadata"].get("annotations") or {}
                 if LOCAL_FAULT in annotations:
-                    api.patch(f"/api/v1/nodes/{node}", {"metadata": {"annotations": {LOCAL_FAULT: None}}})
+                    set_local_fault(api, node, None)
                     recovered.append(node)
         return recovered
     finally:

@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from rundir.layout import LOAD_OUTPUT
+from rundir.layout import MANIFEST_FILE as MANIFEST
+
 RUN_DIR_ENV = "AFSUITE_RUN_DIR"
 API_KEY_ENV = "AGENTFLOW_API_KEY"
-MANIFEST = "manifest.json"
 _SECRET_KEY = re.compile(
     r"(^|[_-])(api[_-]?key|apikey|token|password|passwd|secret|authorization|credentials?)$", re.I
 )
@@ -74,9 +76,6 @@ def resolve_run_dir(option: str | Path | None, name: str, base: str | Path = "ru
     return path.resolve()
 
 
-LOAD_OUTPUT = ("streams.parquet", "streams", "load")
-
-
 def claim_for_load(path: Path) -> Path:
     """``path`` when it holds no load run yet; ValueError (one line) when it does: a run directory is written
     once, so a second load run never merges into the first (the harness's own files, manifest.json, pids.jsonl,
@@ -99,7 +98,7 @@ def write_manifest(run_dir: Path, **fields: Any) -> dict[str, Any]:
     run_dir = Path(run_dir)
     data = read_manifest(run_dir)
     data.update(fields)
-    data = scrub(data)
+    data = dict(scrub(data))
     tmp = run_dir / f"_{MANIFEST}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, run_dir / MANIFEST)
