@@ -26,10 +26,13 @@ import json
 import math
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from loadtests.sessions import ChatSession
+
+class Conversation(Protocol):
+    """What a chat request needs of a multi-turn session (loadtests.sessions.ChatSession)."""
+
+    def next_messages(self, content: str) -> list[dict[str, str]]: ...
 
 PATHS = {
     "native_chat": "/api/v1/chat/completions/stream",
@@ -222,7 +225,7 @@ def prompt_text(chars: int, rng: random.Random) -> str:
 
 
 def make_request(endpoint: str, cfg: BodyConfig, rng: random.Random, agents: AgentPool,
-                 session: ChatSession | None = None) -> StreamRequest:
+                 session: Conversation | None = None) -> StreamRequest:
     """Draw one request for ``endpoint``. For ``agent_run`` the caller must ``agents.release`` the id. With a
     ``session``, a chat request carries the session's conversation (its prompt_chars count all of it)."""
     if endpoint not in PATHS:

@@ -11,10 +11,10 @@ import statistics
 import pytest
 
 from loadtests.bodies import AgentPool, BodyConfig, ConfigError, draw_float, make_request
-from loadtests.record import OK, STREAM_ERROR
 from loadtests.sessions import ChatSession
 from loadtests.streaming import StreamingClient
 from localcluster.agentflow.process import ReferenceServer
+from rundir.layout import OK, STREAM_ERROR
 
 KEY = "agentic-key"
 FAST = ["--ttft", "const:0.01", "--itl", "const:0.002", "--output-tokens", "const:8"]
