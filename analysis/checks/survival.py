@@ -63,13 +63,21 @@ def classify(outcome: pd.Series) -> pd.Series:
     return outcome.map(lambda o: "completed" if o == "ok" else ("truncated" if o == "truncated" else "errored"))
 
 
-def evaluate_survival(cluster: ClusterData, origin: float) -> list[CheckResult]:
+def pod_ends(cluster: ClusterData, name: str) -> dict[str, float] | CheckResult:
+    """When each pod began terminating, or check `name` skipped with the reason (no pod samples, none ended)."""
     pods = cluster.frame("pods")
     if pods is None or not len(pods):
-        return [skipped(NAME, "survival", cluster.reason("cluster/pods.parquet"), "streams", 0)]
+        return skipped(name, "survival", cluster.reason("cluster/pods.parquet"), "streams", 0)
     ends = termination_times(pods, cluster.records.get("terminations"))
     if not ends:
-        return [skipped(NAME, "survival", "no pod began terminating during the run", "streams", 0)]
+        return skipped(name, "survival", "no pod began terminating during the run", "streams", 0)
+    return ends
+
+
+def evaluate_survival(cluster: ClusterData, origin: float) -> list[CheckResult]:
+    ends = pod_ends(cluster, NAME)
+    if isinstance(ends, CheckResult):
+        return [ends]
     streams = _candidates(cluster)
     if not len(streams):
         return [skipped(NAME, "survival", "no stream names its serving pod (the X-AgentFlow-Pod header is only "

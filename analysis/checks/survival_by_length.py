@@ -26,7 +26,7 @@ import pandas as pd
 from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import listed, skipped, window
 from analysis.checks.result import CheckResult, Evidence
-from analysis.checks.survival import termination_times
+from analysis.checks.survival import pod_ends
 from analysis.cluster import ClusterData
 
 NAME = "survival.by_length"
@@ -140,12 +140,9 @@ def _s(value: float) -> str:
 
 
 def evaluate_survival_by_length(cluster: ClusterData, origin: float) -> list[CheckResult]:
-    pods = cluster.frame("pods")
-    if pods is None or not len(pods):
-        return [skipped(NAME, "survival", cluster.reason("cluster/pods.parquet"), "streams", 0)]
-    ends = termination_times(pods, cluster.records.get("terminations"))
-    if not ends:
-        return [skipped(NAME, "survival", "no pod began terminating during the run", "streams", 0)]
+    ends = pod_ends(cluster, NAME)
+    if isinstance(ends, CheckResult):
+        return [ends]
     flying = in_flight(cluster, ends)
     if not len(flying):
         return [skipped(NAME, "survival", "no stream naming its pod was in flight when a pod began terminating",
