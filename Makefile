@@ -8,6 +8,10 @@ STAMP  := $(VENV)/.installed
 VENV37 ?= .venv-k37
 STAMP37 := $(VENV37)/.installed
 PYTEST_ARGS ?=
+# The default suite runs in 2 pytest-xdist workers, one test file per worker at a time (module fixtures such as a
+# shared local cluster stay in one process). Most of its time is spent waiting on real processes (clusters,
+# Locust, chaostoolkit), so 2 workers on 2 cores nearly halve it. `make test TEST_WORKERS=0` runs it serially.
+TEST_WORKERS ?= 2
 
 .PHONY: install test test-slow lint demo soak chaos campaign browser kubectl prometheus clean
 
@@ -32,7 +36,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint $(STAMP37) browser kubectl
-	PATH=$(abspath $(VENV))/tools:$$PATH AFSUITE_K8S37_PYTHON=$(abspath $(VENV37))/bin/python $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	PATH=$(abspath $(VENV))/tools:$$PATH AFSUITE_K8S37_PYTHON=$(abspath $(VENV37))/bin/python $(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-slow: install $(STAMP37) kubectl
 	PATH=$(abspath $(VENV))/tools:$$PATH AFSUITE_K8S37_PYTHON=$(abspath $(VENV37))/bin/python $(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
