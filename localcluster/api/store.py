@@ -15,8 +15,8 @@ delete / mark_deleting (graceful deletion) / watch (a Watcher) / subscribe (call
 dependents / uid_exists / resource_version.
 
 Over 400 lines because the write path (create/update/patch/delete with their preconditions, generation,
-finalizer and watch rules) must stay under one lock in one place; watch filtering lives in watch.py and
-per-kind rules in strategy.py.
+finalizer and watch rules) must stay under one lock in one place; watch filtering lives in watch.py, the
+generic write rules in strategy.py and each kind's own in kinds/<plural>.py.
 """
 
 from __future__ import annotations
