@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from localcluster.hpa.quantity import QuantityError, parse_milli
+from localcluster import QuantityError, parse_milli
 
 Obj = dict[str, Any]
 

@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Any
 
-from localcluster.api import ApiServer, MemoryPodLogs, Store, write_kubeconfig
+from localcluster.api import ApiServer, MemoryPodLogs, Store, kinds, write_kubeconfig
 from localcluster.api.auth import User
 from localcluster.api.kubeconfig import CONTEXT
 from localcluster.api.tls import ServingCert, serving_cert
@@ -148,10 +148,8 @@ class Cluster:
 
     def _apply(self) -> None:
         """The manifests in dependency order; the API key Secret right after the namespaces (before any pod)."""
-        order = {"Namespace": 0, "Service": 1, "PodDisruptionBudget": 2, "Deployment": 3,
-                 "HorizontalPodAutoscaler": 4}
         secret_done = False
-        for doc in sorted(self.docs, key=lambda d: order.get(d["kind"], 9)):
+        for doc in sorted(self.docs, key=lambda d: kinds.for_object(d).apply_order):
             if doc["kind"] != "Namespace" and not secret_done:
                 self._api_key()
                 secret_done = True
@@ -323,7 +321,7 @@ def _controller_config(config_cls: Any, cfg: ClusterConfig) -> Any:
 def _settings(config: Any) -> dict[str, Any]:
     import dataclasses
 
-    if dataclasses.is_dataclass(config):
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
         return {k: v for k, v in dataclasses.asdict(config).items()
                 if isinstance(v, int | float | str | bool | type(None))}
     return {}

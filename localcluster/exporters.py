@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from localcluster.scheduler.quantity import parse_quantity
+from localcluster.quantity import parse_quantity
 
 __all__ = ["ExporterServer", "cadvisor_text", "kube_state_text"]
 

@@ -108,7 +108,7 @@ def workload_status(api_url: str, namespace: str, deployment: str) -> dict[str, 
     resp.raise_for_status()
     dep = resp.json()
     st = dep.get("status") or {}
-    cond = next((c for c in st.get("conditions") or () if c.get("type") == "Available"), {})
+    cond: dict[str, Any] = next((c for c in st.get("conditions") or () if c.get("type") == "Available"), {})
     return {
         "replicas": int(dep.get("spec", {}).get("replicas", 0)),
         "ready": int(st.get("readyReplicas", 0)),

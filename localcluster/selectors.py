@@ -5,10 +5,11 @@ Label selector strings (`labelSelector=` query parameter) follow upstream's gram
 evaluates a `LabelSelector` object (`matchLabels` + `matchExpressions`) as found in Deployments, PDBs,
 Services (a plain map), where `None` selects nothing and `{}` selects everything.
 
-Field selectors (`fieldSelector=`) support `=`, `==` and `!=` on the fields each resource exposes upstream;
-any other field is an error. Every parse error raises `ValueError` whose message the API returns with 400.
+Field selectors (`fieldSelector=`) support `=`, `==` and `!=` on the fields a kind declares selectable (its
+module in api/kinds/ names them, as upstream's per-kind field label conversion does); any other field is an
+error. Every parse error raises `ValueError` whose message the API returns with 400.
 
-Over 400 lines because label grammar, LabelSelector objects and per-kind field selectors form the one
+Near 400 lines because label grammar, LabelSelector objects and the field-selector grammar form the one
 selector vocabulary the API server, controllers and scheduler share; splitting it would scatter it.
 """
 
@@ -20,20 +21,25 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "COMMON_FIELDS",
+    "FieldGetter",
     "FieldRequirement",
     "LabelRequirement",
-    "field_selector_fields",
+    "bool_field",
+    "field_value",
     "match_label_selector",
     "matches_field_selector",
     "matches_label_requirements",
     "parse_field_selector",
     "parse_label_selector",
+    "path_field",
     "selector_to_string",
 ]
 
 _NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SPECIAL = "=!(),<>"
+FieldGetter = Callable[[Mapping[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -293,63 +299,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _path_getter(path: str) -> Callable[[Mapping[str, Any]], str]:
+def path_field(path: str) -> FieldGetter:
+    """A field read along a dotted path ('source.component'), as text ('' when missing)."""
     parts = tuple(path.split("."))
     return lambda obj: _text(_get(obj, *parts))
 
 
-_COMMON = ("metadata.name", "metadata.namespace")
-_PER_RESOURCE: dict[str, tuple[str, ...]] = {
-    "pods": (
-        "spec.nodeName",
-        "spec.restartPolicy",
-        "spec.schedulerName",
-        "spec.serviceAccountName",
-        "spec.hostNetwork",
-        "status.phase",
-        "status.podIP",
-        "status.nominatedNodeName",
-    ),
-    "nodes": ("spec.unschedulable",),
-    "namespaces": ("status.phase",),
-    "replicasets": ("status.replicas",),
-    "events": (
-        "involvedObject.kind",
-        "involvedObject.namespace",
-        "involvedObject.name",
-        "involvedObject.uid",
-        "involvedObject.apiVersion",
-        "involvedObject.resourceVersion",
-        "involvedObject.fieldPath",
-        "reason",
-        "reportingComponent",
-        "source",
-        "type",
-    ),
-    # the events.k8s.io/v1 view of events (names as that API spells them)
-    "events.events.k8s.io": (
-        "regarding.kind",
-        "regarding.namespace",
-        "regarding.name",
-        "regarding.uid",
-        "regarding.apiVersion",
-        "regarding.resourceVersion",
-        "regarding.fieldPath",
-        "reason",
-        "reportingController",
-        "type",
-    ),
-}
-_SPECIAL_GETTERS: dict[tuple[str, str], Callable[[Mapping[str, Any]], str]] = {
-    ("pods", "spec.hostNetwork"): lambda o: _text(bool(_get(o, "spec", "hostNetwork"))),
-    ("nodes", "spec.unschedulable"): lambda o: _text(bool(_get(o, "spec", "unschedulable"))),
-    ("events", "source"): lambda o: _text(_get(o, "source", "component")),
-}
+def bool_field(path: str) -> FieldGetter:
+    """A boolean field ('spec.unschedulable'): 'true' or 'false', a missing one is 'false'."""
+    parts = tuple(path.split("."))
+    return lambda obj: _text(bool(_get(obj, *parts)))
 
 
-def field_selector_fields(resource: str) -> tuple[str, ...]:
-    """The field names `resource` (a plural such as 'pods') accepts in a field selector."""
-    return _COMMON + _PER_RESOURCE.get(resource, ())
+COMMON_FIELDS = ("metadata.name", "metadata.namespace")
 
 
 def _unescape(value: str, term: str) -> str:
@@ -399,11 +361,12 @@ def _parse_term(term: str) -> FieldRequirement:
     )
 
 
-def parse_field_selector(text: str | None, resource: str) -> list[FieldRequirement]:
-    """Parse a field selector for a resource (plural, e.g. 'pods'); unknown fields raise ValueError."""
+def parse_field_selector(text: str | None, resource: str, fields: tuple[str, ...] = ()) -> list[FieldRequirement]:
+    """Parse a field selector for `resource` (named in errors) whose kind declares `fields` selectable beyond
+    metadata.name and metadata.namespace; an unknown field raises ValueError."""
     if not text or not text.strip():
         return []
-    allowed = field_selector_fields(resource)
+    allowed = COMMON_FIELDS + fields
     reqs = []
     for term in _split_terms(text):
         if not term.strip():
@@ -417,16 +380,19 @@ def parse_field_selector(text: str | None, resource: str) -> list[FieldRequireme
     return reqs
 
 
-def field_value(obj: Mapping[str, Any], resource: str, field: str) -> str:
-    """The string value of a selectable field of an object (booleans as 'true'/'false', missing as '')."""
-    getter = _SPECIAL_GETTERS.get((resource, field))
-    return getter(obj) if getter else _path_getter(field)(obj)
+def field_value(obj: Mapping[str, Any], field: str, getters: Mapping[str, FieldGetter] | None = None) -> str:
+    """The string value of a selectable field of an object: the kind's getter for it, else its dotted path
+    (booleans as 'true'/'false', missing as '')."""
+    getter = (getters or {}).get(field)
+    return getter(obj) if getter else path_field(field)(obj)
 
 
-def matches_field_selector(reqs: list[FieldRequirement], obj: Mapping[str, Any], resource: str) -> bool:
-    """True when the object satisfies every field requirement."""
+def matches_field_selector(
+    reqs: list[FieldRequirement], obj: Mapping[str, Any], getters: Mapping[str, FieldGetter] | None = None
+) -> bool:
+    """True when the object satisfies every field requirement (`getters`: the kind's, see field_value)."""
     for req in reqs:
-        equal = field_value(obj, resource, req.field) == req.value
+        equal = field_value(obj, req.field, getters) == req.value
         if equal == req.negate:
             return False
     return True

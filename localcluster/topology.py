@@ -30,7 +30,7 @@ class Topology:
 
     def nodes(self) -> list[tuple[str, str]]:
         """(node name, zone) for every node, zone by zone."""
-        out = []
+        out: list[tuple[str, str]] = []
         for i, zone in enumerate(self.zone_names):
             letter = string.ascii_lowercase[i]
             out.extend((f"node-{letter}{n}", zone) for n in range(1, self.nodes_per_zone + 1))

@@ -47,7 +47,7 @@ class ApiApp:
         self.auth = Authenticator(cfg.api_keys, cfg.jwt_secret)
         self.ip_limit = RateLimiter(cfg.ip_rate, cfg.ip_burst)
         self.tenant_limit = RateLimiter(cfg.tenant_rate, cfg.tenant_burst)
-        self.gen = GenerationRoutes(self)
+        self.gen = GenerationRoutes(cfg, sim)
         g = self.gen
         self.table: dict[str, tuple[str, Handler]] = {
             "/health": ("GET", self.health), "/healthz": ("GET", self.health),

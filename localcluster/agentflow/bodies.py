@@ -174,6 +174,6 @@ def _run_hints(data: dict[str, Any]) -> tuple[float | None, int | None]:
     if not isinstance(meta, dict):
         return None, None
     seconds, iterations = meta.get("afsuite_run_seconds"), meta.get("afsuite_iterations")
-    ok_s = isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds < 86400
-    ok_i = isinstance(iterations, int) and not isinstance(iterations, bool) and iterations > 0
-    return (float(seconds) if ok_s else None), (int(iterations) if ok_i else None)
+    run_s = float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None
+    run_n = int(iterations) if isinstance(iterations, int) and not isinstance(iterations, bool) else None
+    return (run_s if run_s is not None and 0 < run_s < 86400 else None), (run_n if run_n and run_n > 0 else None)

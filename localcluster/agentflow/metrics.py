@@ -151,8 +151,8 @@ class Metrics:
         for (method, path), hist in sorted(self.durations.items()):
             labels = f'method="{method}",path="{_esc(path)}"'
             running = 0.0
-            for bound, count in zip(BUCKETS, hist, strict=False):
-                running += count
+            for bound, in_bucket in zip(BUCKETS, hist, strict=False):
+                running += in_bucket
                 out.append(f'agentflow_http_request_duration_seconds_bucket{{{labels},le="{_num(bound)}"}} '
                            f"{int(running)}")
             out.append(f'agentflow_http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {int(hist[-1])}')

@@ -14,7 +14,8 @@ from .framing import FRAMERS, AgentFramer, Framer
 from .generation import Job
 
 if TYPE_CHECKING:
-    from .api import ApiApp
+    from .config import Config
+    from .generation import Simulator
     from .httpconn import HttpConnection, Request
 
 __all__ = ["Agent", "GenerationRoutes"]
@@ -41,10 +42,11 @@ def _content_type_ok(req: Request) -> bool:
 
 
 class GenerationRoutes:
-    def __init__(self, app: ApiApp) -> None:
-        self.app = app
-        self.sim = app.sim
-        self.cfg = app.cfg
+    """The generation routes (chat, agent) of the API app; they need its config and simulator only."""
+
+    def __init__(self, cfg: Config, sim: Simulator) -> None:
+        self.sim = sim
+        self.cfg = cfg
         self.agents: dict[str, Agent] = {}
 
     # -- errors ---------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from .ssa.merge import conflicts, merge
 from .views import from_view
 
 if TYPE_CHECKING:
-    from .rest import RestApi
+    from .handler import Api
 
 __all__ = ["FieldManager"]
 
@@ -125,7 +125,7 @@ class FieldManager:
 
         return _record
 
-    def apply(self, api: RestApi, req: Request, route: ResourceRoute, dry_run: bool) -> Response:
+    def apply(self, api: Api, req: Request, route: ResourceRoute, dry_run: bool) -> Response:
         """PATCH application/apply-patch+yaml: create or merge, with ownership and conflicts."""
         rt, name = route.rt, str(route.name)
         manager = req.query.get("fieldManager")
@@ -166,13 +166,13 @@ class FieldManager:
             found = conflicts(obj, config, applied, {json.dumps(i): f for i, f in others.items()})
             found_ids = [(tuple(json.loads(m)), p) for m, p in found]
             if found_ids and not force:
-                raise _conflict(found_ids)  # type: ignore[arg-type]
+                raise _conflict(found_ids)
             previous = owners.get(ident, ({}, set()))[1]
             drop = {p for p in previous - applied if not any(p in f for f in others.values())}
             new = merge(obj, {k: v for k, v in config.items() if k not in ("apiVersion", "kind")}, schema, drop)
             taken: dict[Identity, set[Path]] = {}
             for other, path in found_ids:
-                taken.setdefault(other, set()).add(path)  # type: ignore[arg-type]
+                taken.setdefault(other, set()).add(path)
             _own(new, taken)
             return new
 

@@ -6,6 +6,7 @@
   PodDeleter and answers 201; the PDB-aware handler replaces it (raise `TooManyRequests` with a
   `Retry-After` header or `Forbidden`, as upstream).
 Both receive the `Store` so they can read and write objects in-process.
+- `MetricsSource`: per-pod usage samples for metrics.k8s.io (`kubectl top`); `NoMetrics` knows none.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ __all__ = [
     "DeletingEvictionHandler",
     "EvictionHandler",
     "ImmediatePodDeleter",
+    "MetricsSource",
+    "NoMetrics",
     "PodDeleter",
     "dry_run_requested",
 ]
@@ -114,3 +117,21 @@ class DeletingEvictionHandler:
         if not options.dry_run:
             deleter.delete_pod(store, namespace, name, options)
         return status_body(201, "", "")
+
+
+class MetricsSource(Protocol):
+    """Per-pod usage samples (the kubelet's PodMetrics is one)."""
+
+    def cpu_usage(self, namespace: str, name: str) -> tuple[float, float, float] | None: ...
+
+    def memory_usage(self, namespace: str, name: str) -> tuple[int, float] | None: ...
+
+
+class NoMetrics:
+    """No metrics pipeline: every pod's usage is unknown (`kubectl top` says metrics are not available)."""
+
+    def cpu_usage(self, namespace: str, name: str) -> tuple[float, float, float] | None:
+        return None
+
+    def memory_usage(self, namespace: str, name: str) -> tuple[int, float] | None:
+        return None

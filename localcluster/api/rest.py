@@ -12,7 +12,15 @@ from . import discovery, subresources, tables, virtual, watchstream, writes
 from .auth import AllowAll, Authorizer
 from .errors import BadRequest, MethodNotAllowed, NotFound
 from .fields import FieldManager
-from .hooks import DeleteOptions, DeletingEvictionHandler, EvictionHandler, ImmediatePodDeleter, PodDeleter
+from .hooks import (
+    DeleteOptions,
+    DeletingEvictionHandler,
+    EvictionHandler,
+    ImmediatePodDeleter,
+    MetricsSource,
+    NoMetrics,
+    PodDeleter,
+)
 from .http import Request, Response, dumps, json_response
 from .logs import MemoryPodLogs, PodLogSource
 from .openapi.validate import check_body
@@ -31,7 +39,7 @@ class Hooks:
     pod_deleter: PodDeleter = field(default_factory=ImmediatePodDeleter)
     eviction: EvictionHandler = field(default_factory=DeletingEvictionHandler)
     logs: PodLogSource = field(default_factory=MemoryPodLogs)
-    metrics: virtual.MetricsSource = field(default_factory=virtual.NoMetrics)
+    metrics: MetricsSource = field(default_factory=NoMetrics)
 
 
 def _raw(entry: Entry) -> bytes:

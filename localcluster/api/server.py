@@ -25,7 +25,7 @@ from .auth import ANONYMOUS, AllowAll, Authenticator, RBACAuthorizer, User, forb
 from .auth.bootstrap import bootstrap_policy
 from .errors import ApiError, NotFound, status_body
 from .gc import GarbageCollector
-from .hooks import EvictionHandler, PodDeleter
+from .hooks import EvictionHandler, MetricsSource, PodDeleter
 from .http import Request, Response, error_response, json_response
 from .logs import PodLogSource
 from .namespaces import NamespaceController
@@ -35,7 +35,6 @@ from .rest import Hooks, RestApi
 from .routes import DiscoveryRoute, parse_path
 from .store import Store
 from .tls import ServingCert
-from .virtual import MetricsSource
 
 __all__ = ["DEFAULT_NAMESPACES", "ApiServer"]
 
@@ -116,7 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -214,7 +213,7 @@ class _Server(ThreadingHTTPServer):
         try:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls is not None:
-                request = self._maybe_tls(raw)
+                request = self._maybe_tls(raw, self.tls)
                 if request is None:
                     return
             super().process_request_thread(request, client_address)
@@ -222,7 +221,7 @@ class _Server(ThreadingHTTPServer):
             with self._conn_lock:
                 self.connections.discard(raw)
 
-    def _maybe_tls(self, request: socket.socket) -> Any:
+    def _maybe_tls(self, request: socket.socket, tls: ServingCert) -> Any:
         """TLS when the client starts a TLS handshake (first byte 0x16), plain HTTP otherwise; one port for both."""
         request.settimeout(30)
         try:
@@ -230,7 +229,7 @@ class _Server(ThreadingHTTPServer):
             if first != b"\x16":
                 request.settimeout(None)
                 return request
-            wrapped = self.tls.context.wrap_socket(request, server_side=True)  # type: ignore[attr-defined]
+            wrapped = tls.context.wrap_socket(request, server_side=True)
             wrapped.settimeout(None)
             return wrapped
         except (OSError, ssl.SSLError):
@@ -300,7 +299,8 @@ class ApiServer:
             tokens[token] = User("admin", ("system:masters",))
             anonymous = False
         self._httpd = _Server((host, port), tls)
-        self.host, self.port = self._httpd.server_address[:2]
+        bound, self.port = self._httpd.server_address[:2]
+        self.host = bound if isinstance(bound, str) else bytes(bound).decode()
         self._httpd.app = _App(self.rest, Authenticator(tokens, anonymous=anonymous), f"{self.host}:{self.port}")
         self._thread: threading.Thread | None = None
         self._serving = False

@@ -15,12 +15,13 @@ delete / mark_deleting (graceful deletion) / watch (a Watcher) / subscribe (call
 dependents / uid_exists / resource_version.
 
 Over 400 lines because the write path (create/update/patch/delete with their preconditions, generation,
-finalizer and watch rules) must stay under one lock in one place; watch filtering lives in watch.py and
-per-kind rules in strategy.py.
+finalizer and watch rules) must stay under one lock in one place; watch filtering lives in watch.py, the
+generic write rules in strategy.py and each kind's own in kinds/<plural>.py.
 """
 
 from __future__ import annotations
 
+import builtins
 import collections
 import logging
 import threading
@@ -33,17 +34,18 @@ from ..selectors import (
     FieldRequirement,
     LabelRequirement,
     label_selector_requirements,
-    matches_field_selector,
     matches_label_requirements,
     parse_field_selector,
     parse_label_selector,
 )
-from . import strategy
+from . import kinds, strategy
 from .errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound
 from .objects import clone, format_time, generated_name, now_time, prune_nulls
 from .patch import MERGE, apply_patch
 from .resources import ResourceType, resolve
 from .watch import ADDED, DELETED, MODIFIED, Change, Watcher, WatchEvent, expired_event
+
+List = builtins.list  # the Store has a method named `list`: annotations inside the class use this name
 
 __all__ = ["Entry", "LabelSelectorArg", "Store", "Subscription"]
 
@@ -75,7 +77,7 @@ def _labels(arg: LabelSelectorArg) -> list[LabelRequirement]:
 def _fields(arg: str | list[FieldRequirement] | None, rt: ResourceType | None) -> list[FieldRequirement]:
     if arg is None or isinstance(arg, list):
         return arg or []
-    return parse_field_selector(arg, rt.plural if rt else "")
+    return kinds.of(rt).parse_fields(arg) if rt else parse_field_selector(arg, "")
 
 
 def _spec_part(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -168,6 +170,7 @@ class Store:
         for read-only fast paths (the HTTP list encodes `Entry.raw`); never mutate `Entry.obj`."""
         rt = self.resolve(resource)
         labels, fields = _labels(label_selector), _fields(field_selector, rt)
+        kind = kinds.of(rt)
         with self._lock:
             items = sorted(self._objects[rt.storage_key].items())
             rv = str(self._rv)
@@ -179,7 +182,7 @@ class Store:
             obj = entry.obj
             if labels and not matches_label_requirements(labels, obj["metadata"].get("labels")):
                 continue
-            if fields and not matches_field_selector(fields, obj, rt.plural):
+            if fields and not kind.matches_fields(fields, obj):
                 continue
             out.append(entry)
         return out, rv
@@ -204,8 +207,8 @@ class Store:
         namespace: str | None = None,
         *,
         label_selector: LabelSelectorArg = None,
-        field_selector: str | list[FieldRequirement] | None = None,
-    ) -> tuple[list[dict[str, Any]], str]:
+        field_selector: str | List[FieldRequirement] | None = None,
+    ) -> tuple[List[dict[str, Any]], str]:
         """list() plus the resourceVersion to start a watch from without missing a change."""
         found, rv = self.entries(resource, namespace, label_selector=label_selector, field_selector=field_selector)
         return [clone(e.obj) for e in found], rv
@@ -215,7 +218,7 @@ class Store:
         with self._lock:
             return uid in self._uids
 
-    def dependents(self, owner_uid: str) -> list[tuple[ResourceType, dict[str, Any]]]:
+    def dependents(self, owner_uid: str) -> List[tuple[ResourceType, dict[str, Any]]]:
         """(resource type, copy) of every object with an ownerReference to `owner_uid`."""
         found = []
         with self._lock:
@@ -540,10 +543,10 @@ class Store:
                     strategy.finish_write(rt, obj)
                     self._commit(rt, MODIFIED, obj, entry.obj)
 
-    def namespace_contents(self, namespace: str) -> list[tuple[ResourceType, str]]:
+    def namespace_contents(self, namespace: str) -> List[tuple[ResourceType, str]]:
         """(resource type, name) of every stored object in a namespace (for the namespace controller)."""
         with self._lock:
-            found = []
+            found: List[tuple[ResourceType, str]] = []
             for key, objects in self._objects.items():
                 rt = resolve(key)
                 if rt.namespaced:
@@ -583,7 +586,7 @@ class Store:
         namespace: str | None = None,
         *,
         label_selector: LabelSelectorArg = None,
-        field_selector: str | list[FieldRequirement] | None = None,
+        field_selector: str | List[FieldRequirement] | None = None,
         resource_version: str | None = None,
         copy: bool = True,
     ) -> Watcher:
@@ -599,7 +602,8 @@ class Store:
             raise BadRequest("a field selector needs a single resource type")
         keys = None if rts is None else frozenset(r.storage_key for r in rts)
         watcher = Watcher(
-            keys, namespace, labels, fields, single.plural if single else "", copy=copy, on_close=self._forget
+            keys, namespace, labels, fields, kinds.of(single).field_getters if single else {}, copy=copy,
+            on_close=self._forget
         )
         with self._lock:
             self._start_watch(watcher, rts, resource_version)
@@ -607,16 +611,16 @@ class Store:
                 self._watchers.add(watcher)
         return watcher
 
-    def _resources(self, resource: Any) -> list[ResourceType] | None:
+    def _resources(self, resource: Any) -> List[ResourceType] | None:
         if resource is None:
             return None
         if isinstance(resource, str | ResourceType):
             return [self.resolve(resource)]
         return [self.resolve(r) for r in resource]
 
-    def _start_watch(self, watcher: Watcher, rts: list[ResourceType] | None, resource_version: str | None) -> None:
+    def _start_watch(self, watcher: Watcher, rts: List[ResourceType] | None, resource_version: str | None) -> None:
         if resource_version in (None, "", "0"):
-            for key in sorted({r.storage_key for r in rts} if rts else list(self._objects)):
+            for key in sorted({r.storage_key for r in rts} if rts else builtins.list(self._objects)):
                 for _, entry in sorted(self._objects[key].items()):
                     if watcher.matches(entry.obj):
                         rv = int(entry.obj["metadata"]["resourceVersion"])

@@ -16,12 +16,12 @@ from .patch import apply_patch, check_patch_type
 from .routes import ResourceRoute
 
 if TYPE_CHECKING:
-    from .rest import RestApi
+    from .handler import Api
 
 __all__ = ["handle", "scale_of"]
 
 
-def handle(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def handle(api: Api, req: Request, route: ResourceRoute) -> Response:
     sub, method = route.subresource, req.method
     if route.name is None:
         raise NotFound(f"the server could not find the requested resource ({req.path})", details={})
@@ -62,7 +62,7 @@ def scale_of(obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def scale(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def scale(api: Api, req: Request, route: ResourceRoute) -> Response:
     assert route.name is not None
     rt, store = route.rt, api.store
     if req.method == "GET":
@@ -72,10 +72,13 @@ def scale(api: RestApi, req: Request, route: ResourceRoute) -> Response:
     body = req.json()
     if not isinstance(body, dict | list):
         raise BadRequest("the Scale body must be a JSON object (or a JSON patch list)")
+    if req.method == "PUT" and not isinstance(body, dict):
+        raise BadRequest("the Scale body of a PUT must be a JSON object")
 
     def _apply(obj: dict[str, Any]) -> None:
         current = scale_of(obj)
-        wanted = body if req.method == "PUT" else apply_patch(current, body, req.content_type)
+        wanted: dict[str, Any] = body if isinstance(body, dict) and req.method == "PUT" else \
+            apply_patch(current, body, req.content_type)
         want_rv = (wanted.get("metadata") or {}).get("resourceVersion")
         if want_rv and str(want_rv) != current["metadata"]["resourceVersion"]:
             obj["metadata"]["resourceVersion"] = str(want_rv)  # the store answers 409 Conflict
@@ -90,7 +93,7 @@ def scale(api: RestApi, req: Request, route: ResourceRoute) -> Response:
 
 
 # ------------------------------------------------------------------------------------------------ eviction
-def evict(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def evict(api: Api, req: Request, route: ResourceRoute) -> Response:
     assert route.name is not None and route.namespace is not None
     body = bodies.decode(req, None, default={})
     if not isinstance(body, dict):
@@ -104,7 +107,7 @@ def evict(api: RestApi, req: Request, route: ResourceRoute) -> Response:
     return json_response(int(result.get("code", 201)), result)
 
 
-def bind(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def bind(api: Api, req: Request, route: ResourceRoute) -> Response:
     """pods/binding: set spec.nodeName once (what a scheduler posts)."""
     assert route.name is not None
     body = req.json(default={})
@@ -141,7 +144,7 @@ def _check_previous(pod: dict[str, Any], container: str) -> None:
     """`previous=true` needs a terminated earlier instance of the container, else 400 as upstream."""
     status_of = pod.get("status") or {}
     statuses = [*(status_of.get("containerStatuses") or ()), *(status_of.get("initContainerStatuses") or ())]
-    status = next((s for s in statuses if s.get("name") == container), {})
+    status: dict[str, Any] = next((s for s in statuses if s.get("name") == container), {})
     if not (status.get("lastState") or {}).get("terminated"):
         raise BadRequest(f'previous terminated container "{container}" in pod "{pod["metadata"]["name"]}" not found')
 
@@ -151,7 +154,7 @@ def _format(line: LogLine, timestamps: bool) -> bytes:
     return text.encode("utf-8", errors="replace")
 
 
-def pod_log(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def pod_log(api: Api, req: Request, route: ResourceRoute) -> Response:
     assert route.name is not None and route.namespace is not None
     ns, name = route.namespace, route.name
     pod = api.store.get("pods", ns, name)
@@ -159,6 +162,7 @@ def pod_log(api: RestApi, req: Request, route: ResourceRoute) -> Response:
     timestamps, follow = req.flag("timestamps"), req.flag("follow")
     since, tail = req.int_param("sinceSeconds"), req.int_param("tailLines")
     limit = req.int_param("limitBytes")
+    since_ns: int | None
     if req.query.get("sinceTime"):
         since_ns = int(parse_time(req.query["sinceTime"]) * 1e9)
     else:

@@ -4,37 +4,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from . import bodies, kinds
 from .auth import ANONYMOUS, Authorizer, User
 from .errors import BadRequest, MethodNotAllowed, NotFound
+from .hooks import MetricsSource
 from .http import Request, Response, json_response
 from .routes import ResourceRoute
 from .store import Store
 
 if TYPE_CHECKING:
-    from .rest import RestApi
+    from .handler import Api
 
-__all__ = ["Context", "MetricsSource", "NoMetrics", "handle"]
-
-
-class MetricsSource(Protocol):
-    """Per-pod usage samples (the kubelet's PodMetrics is one)."""
-
-    def cpu_usage(self, namespace: str, name: str) -> tuple[float, float, float] | None: ...
-
-    def memory_usage(self, namespace: str, name: str) -> tuple[int, float] | None: ...
-
-
-class NoMetrics:
-    """No metrics pipeline: every pod's usage is unknown (`kubectl top` says metrics are not available)."""
-
-    def cpu_usage(self, namespace: str, name: str) -> tuple[float, float, float] | None:
-        return None
-
-    def memory_usage(self, namespace: str, name: str) -> tuple[int, float] | None:
-        return None
+__all__ = ["Context", "handle"]
 
 
 @dataclass
@@ -48,10 +31,9 @@ class Context:
     label_selector: str = ""
 
 
-def handle(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def handle(api: Api, req: Request, route: ResourceRoute) -> Response:
     rt = route.rt
-    rules = kinds.rules_of(rt.key)
-    assert rules is not None, rt.key
+    rules = kinds.of(rt)
     ctx = Context(getattr(req, "user", None) or ANONYMOUS, api.authorizer, api.store, api.hooks.metrics,
                   req.query.get("labelSelector", ""))
     if req.method == "POST" and route.name is None and rules.answer is not None:

@@ -11,11 +11,17 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..selectors import FieldRequirement, LabelRequirement, matches_field_selector, matches_label_requirements
+from ..selectors import (
+    FieldGetter,
+    FieldRequirement,
+    LabelRequirement,
+    matches_field_selector,
+    matches_label_requirements,
+)
 from .errors import status_body
 from .objects import clone
 
@@ -74,7 +80,7 @@ class Watcher:
         namespace: str | None,
         labels: list[LabelRequirement],
         fields: list[FieldRequirement],
-        field_resource: str,
+        field_getters: Mapping[str, FieldGetter],
         *,
         copy: bool = True,
         max_queue: int = 100_000,
@@ -84,7 +90,7 @@ class Watcher:
         self.namespace = namespace or None
         self._labels = labels
         self._fields = fields
-        self._field_resource = field_resource
+        self._field_getters = field_getters
         self._copy = copy
         self._max_queue = max_queue
         self._queue: collections.deque[Change | WatchEvent] = collections.deque()
@@ -119,7 +125,7 @@ class Watcher:
             return False
         if self._labels and not matches_label_requirements(self._labels, meta.get("labels")):
             return False
-        return not self._fields or matches_field_selector(self._fields, obj, self._field_resource)
+        return not self._fields or matches_field_selector(self._fields, obj, self._field_getters)
 
     def _convert(self, change: Change) -> WatchEvent | None:
         new_ok = self.matches(change.obj)

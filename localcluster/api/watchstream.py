@@ -15,7 +15,7 @@ from .views import field_requirements, to_view
 from .watch import BOOKMARK, ERROR, WatchEvent
 
 if TYPE_CHECKING:
-    from .rest import RestApi
+    from .handler import Api
 
 __all__ = ["DEFAULT_WATCH_TIMEOUT", "encode_event", "open_watch"]
 
@@ -25,6 +25,7 @@ _POLL = 0.5  # how often an idle watch checks its client, deadline and bookmarks
 
 def encode_event(rt: ResourceType, event: WatchEvent, table: bool = False, include: str = "Metadata") -> bytes:
     """One watch event line: {"type":..,"object":..}\\n (the object as the client asked for it)."""
+    raw: bytes | None
     if event.type in (ERROR, BOOKMARK):
         raw = dumps(event.object)
     elif table:
@@ -45,7 +46,7 @@ def _bookmark(rt: ResourceType, rv: int) -> bytes:
     return encode_event(rt, WatchEvent(BOOKMARK, obj))
 
 
-def open_watch(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def open_watch(api: Api, req: Request, route: ResourceRoute) -> Response:
     """Open the store watcher now (so a bad selector or resourceVersion is a plain 400) and stream it."""
     rt = route.rt
     timeout = req.int_param("timeoutSeconds")

@@ -16,7 +16,7 @@ from .routes import ResourceRoute
 from .views import from_view, to_view
 
 if TYPE_CHECKING:
-    from .rest import RestApi
+    from .handler import Api
 
 __all__ = ["PROTECTED_NAMESPACES", "create", "delete", "delete_collection", "delete_object", "patch", "update"]
 
@@ -27,7 +27,7 @@ def dry_run(req: Request) -> bool:
     return dry_run_requested(req.query.get("dryRun"))
 
 
-def _body(api: RestApi, req: Request, route: ResourceRoute) -> dict[str, Any]:
+def _body(api: Api, req: Request, route: ResourceRoute) -> dict[str, Any]:
     body = bodies.decode(req, route.rt)
     if not isinstance(body, dict):
         raise BadRequest(f"the request body must be a JSON {route.rt.kind} object")
@@ -44,7 +44,7 @@ def _body(api: RestApi, req: Request, route: ResourceRoute) -> dict[str, Any]:
 
 
 
-def create(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def create(api: Api, req: Request, route: ResourceRoute) -> Response:
     rt = route.rt
     if rt.namespaced and route.namespace is None:
         raise MethodNotAllowed(f"POST needs a namespace: /.../namespaces/<ns>/{rt.plural}")
@@ -54,7 +54,7 @@ def create(api: RestApi, req: Request, route: ResourceRoute) -> Response:
     return api.present(rt, created, req, 201)
 
 
-def update(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def update(api: Api, req: Request, route: ResourceRoute) -> Response:
     body = _body(api, req, route)
     meta = body.setdefault("metadata", {})
     if meta.get("name", route.name) != route.name:
@@ -66,7 +66,7 @@ def update(api: RestApi, req: Request, route: ResourceRoute) -> Response:
     return api.present(rt, obj, req)
 
 
-def patch(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def patch(api: Api, req: Request, route: ResourceRoute) -> Response:
     assert route.name is not None
     ctype = req.content_type
     if ctype == APPLY:
@@ -87,7 +87,7 @@ def patch(api: RestApi, req: Request, route: ResourceRoute) -> Response:
     return api.present(rt, obj, req)
 
 
-def delete_object(api: RestApi, rt: ResourceType, namespace: str | None, name: str, options: DeleteOptions) -> dict:
+def delete_object(api: Api, rt: ResourceType, namespace: str | None, name: str, options: DeleteOptions) -> dict:
     """Delete through the hooks (pods via the PodDeleter, gracefully); returns the object's last state. A dry
     run answers what the deletion would show (a pod with its deletionTimestamp) and changes nothing."""
     store = api.store
@@ -114,7 +114,7 @@ def _options(req: Request) -> DeleteOptions:
     return options
 
 
-def delete(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def delete(api: Api, req: Request, route: ResourceRoute) -> Response:
     assert route.name is not None
     rt = route.rt
     options = _options(req)
@@ -129,7 +129,7 @@ def delete(api: RestApi, req: Request, route: ResourceRoute) -> Response:
     return json_response(200, body)
 
 
-def delete_collection(api: RestApi, req: Request, route: ResourceRoute) -> Response:
+def delete_collection(api: Api, req: Request, route: ResourceRoute) -> Response:
     rt = route.rt
     options = _options(req)
     entries, _ = api.select(req, route)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .podutil import format_time, time_of
@@ -28,7 +28,7 @@ def set_deployment_condition(status: dict[str, Any], kind: str, cond_status: str
 
 
 def _rs_status(rs: Mapping[str, Any] | None, field: str) -> int:
-    return int((rs.get("status") or {}).get(field) or 0)
+    return int(((rs or {}).get("status") or {}).get(field) or 0)
 
 
 def _complete(d: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
@@ -58,7 +58,7 @@ def _timed_out(d: Mapping[str, Any], status: Mapping[str, Any], now: float) -> b
     return since is not None and since + int(d["spec"].get("progressDeadlineSeconds") or 600) < now
 
 
-def calculate_status(d: Mapping[str, Any], all_rs: list[Mapping[str, Any]], new_rs: Mapping[str, Any] | None,
+def calculate_status(d: Mapping[str, Any], all_rs: Sequence[Mapping[str, Any]], new_rs: Mapping[str, Any] | None,
                      now: float) -> dict[str, Any]:
     """The Deployment's new status from its ReplicaSets (counters, Available and Progressing)."""
     old_status = dict(d.get("status") or {})

@@ -139,7 +139,7 @@ class EndpointsController(Controller):
         ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
         wanted: dict[str, dict[str, Any]] = {}
         for ports, members in (groups or {(): []}).items():
-            body = {
+            body: dict[str, Any] = {
                 "metadata": {
                     "name": _slice_name(name, ports),
                     "namespace": ns,
@@ -155,12 +155,12 @@ class EndpointsController(Controller):
         for es in existing:
             if (es["metadata"].get("labels") or {}).get(MANAGED_BY_LABEL) != MANAGED_BY:
                 continue
-            body = wanted.pop(es["metadata"]["name"], None)
-            if body is None:
+            want = wanted.pop(es["metadata"]["name"], None)
+            if want is None:
                 self.store.delete("endpointslices", ns, es["metadata"]["name"])
-            elif any(es.get(k) != body[k] for k in ("endpoints", "ports", "addressType")) or \
-                    es["metadata"].get("ownerReferences") != body["metadata"]["ownerReferences"]:
-                self.store.update("endpointslices", {**body, "metadata": {**es["metadata"], **body["metadata"]}})
+            elif any(es.get(k) != want[k] for k in ("endpoints", "ports", "addressType")) or \
+                    es["metadata"].get("ownerReferences") != want["metadata"]["ownerReferences"]:
+                self.store.update("endpointslices", {**want, "metadata": {**es["metadata"], **want["metadata"]}})
         for body in wanted.values():
             self.store.create("endpointslices", body)
 
@@ -168,7 +168,8 @@ class EndpointsController(Controller):
         ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
         subsets = []
         for ports, members in groups.items():
-            ready, not_ready = [], []
+            ready: list[dict[str, Any]] = []
+            not_ready: list[dict[str, Any]] = []
             for pod in members:
                 if pu.is_terminating(pod):
                     continue

@@ -131,11 +131,11 @@ class HpaController(Controller):
         source = self.pod_metrics
         for pod in pods if source is not None else ():
             ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
-            if {("Resource", "cpu"), ("ContainerResource", "cpu")} & wanted:
+            if source is not None and {("Resource", "cpu"), ("ContainerResource", "cpu")} & wanted:
                 cpu = source.cpu_usage(ns, name)
                 if cpu is not None:
                     resources["cpu"][name] = PodSample(round(cpu[0]), timestamp=cpu[2], window=cpu[1])
-            if {("Resource", "memory"), ("ContainerResource", "memory")} & wanted:
+            if source is not None and {("Resource", "memory"), ("ContainerResource", "memory")} & wanted:
                 mem = source.memory_usage(ns, name)
                 if mem is not None:
                     resources["memory"][name] = PodSample(int(mem[0]) * 1000, timestamp=mem[1])
@@ -159,7 +159,7 @@ class HpaController(Controller):
         ns = hpa["metadata"]["namespace"]
         plural = _TARGETS.get(ref.get("kind", ""))
         target = self.store.try_get(plural, ns, ref.get("name", "")) if plural else None
-        if target is None:
+        if target is None or plural is None:
             self._failed_get_scale(hpa, ref, now)
             return
         pods = self.store.list("pods", ns, label_selector=target["spec"].get("selector") or {})

@@ -196,7 +196,7 @@ class ReplicaSetController(Controller):
         template_labels = ((rs["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {}
         labelled = [p for p in active if all((p["metadata"].get("labels") or {}).get(k) == v
                                               for k, v in template_labels.items())]
-        status = {
+        status: dict[str, Any] = {
             "replicas": len(active),
             "fullyLabeledReplicas": len(labelled),
             "readyReplicas": sum(1 for p in active if pu.is_ready(p)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..api.objects import NAME_ALPHABET
@@ -108,7 +108,9 @@ def fenceposts(deployment: Mapping[str, Any]) -> tuple[int, int]:
     return surge, unavailable
 
 
-def new_rs_replicas(deployment: Mapping[str, Any], all_rs: list[Mapping[str, Any]], new_rs: Mapping[str, Any]) -> int:
+def new_rs_replicas(
+    deployment: Mapping[str, Any], all_rs: Sequence[Mapping[str, Any]], new_rs: Mapping[str, Any]
+) -> int:
     """Upstream NewRSNewReplicas for RollingUpdate: scale the new RS up within maxSurge."""
     want = int(deployment["spec"].get("replicas", 1))
     surge, _ = fenceposts(deployment)
@@ -120,12 +122,12 @@ def new_rs_replicas(deployment: Mapping[str, Any], all_rs: list[Mapping[str, Any
     return replicas_of(new_rs) + max(0, scale_up)
 
 
-def _by_age(rss: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def _by_age(rss: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(rss, key=lambda rs: (time_of(rs["metadata"].get("creationTimestamp")) or 0.0, rs["metadata"]["name"]))
 
 
 def old_rs_scale_down(
-    deployment: Mapping[str, Any], old_rs: list[Mapping[str, Any]], new_rs: Mapping[str, Any] | None
+    deployment: Mapping[str, Any], old_rs: Sequence[Mapping[str, Any]], new_rs: Mapping[str, Any] | None
 ) -> dict[str, int]:
     """Upstream reconcileOldReplicaSets: new spec.replicas per old RS name (only those that change).
 
@@ -179,7 +181,7 @@ def _fraction(rs: Mapping[str, Any], deployment: Mapping[str, Any], allowed_size
 
 
 def proportional_scale(
-    deployment: Mapping[str, Any], active: list[Mapping[str, Any]], new_rs: Mapping[str, Any] | None
+    deployment: Mapping[str, Any], active: Sequence[Mapping[str, Any]], new_rs: Mapping[str, Any] | None
 ) -> dict[str, int]:
     """Upstream `scale()` when spec.replicas changed mid-rollout: new spec.replicas per RS name. One active RS
     takes the full count; a saturated new RS leaves the old ones at 0; otherwise the difference to

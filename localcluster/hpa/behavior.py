@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from localcluster.hpa.quantity import QuantityError, parse_fraction
+from localcluster.quantity import QuantityError, parse_quantity
 
 __all__ = [
     "Behavior",
@@ -130,7 +130,7 @@ def _rules(raw: Any, default: ScalingRules, field: str) -> ScalingRules:
         rules = replace(rules, policies=policies)
     if raw.get("tolerance") is not None:
         try:
-            tolerance = float(parse_fraction(raw["tolerance"], f"{field}.tolerance"))
+            tolerance = float(parse_quantity(raw["tolerance"], f"{field}.tolerance"))
         except QuantityError as exc:
             raise ValueError(str(exc)) from exc
         if tolerance < 0:

@@ -15,7 +15,6 @@ from typing import Any
 
 from localcluster.hpa import external
 from localcluster.hpa.pods import PodInfo, PodSample
-from localcluster.hpa.quantity import format_milli
 from localcluster.hpa.replicas import (
     Readiness,
     ReplicaCalcError,
@@ -25,6 +24,7 @@ from localcluster.hpa.replicas import (
     resource_replicas,
 )
 from localcluster.hpa.spec import MetricSpec
+from localcluster.quantity import format_milli
 
 __all__ = ["MetricsInput", "MetricsOutcome", "compute_replicas_for_metrics"]
 

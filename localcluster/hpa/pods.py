@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from localcluster.hpa.quantity import parse_milli
+from localcluster.quantity import parse_milli
 
 __all__ = ["ContainerSpec", "PodInfo", "PodSample", "parse_time", "pod_from_json"]
 

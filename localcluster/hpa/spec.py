@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from localcluster.hpa.behavior import Behavior, parse_behavior
-from localcluster.hpa.quantity import QuantityError, parse_milli
+from localcluster.quantity import QuantityError, parse_milli
 
 __all__ = ["HpaSpec", "HpaSpecError", "MetricSpec", "MetricTarget", "parse_hpa_spec"]
 

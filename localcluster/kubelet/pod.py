@@ -73,7 +73,7 @@ class PodWorker(threading.Thread):
         self.host_ports: dict[str, int] = {}
         self._probes: list[ProbeWorker] = []
         self._stoppers: list[threading.Thread] = []
-        self._written: dict[str, Any] | None = None
+        self._written: tuple[list[dict[str, Any]], float] | None = None  # (container statuses, start time)
 
     # ------------------------------------------------------------------------------------------ external
     def request_delete(self, grace: int) -> None:

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from localcluster.proxy.endpoints import EndpointWatcher
+from localcluster.proxy.endpoints import Backend, EndpointWatcher
 from localcluster.proxy.server import ServiceProxy
 
 
@@ -28,9 +28,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 async def _amain(ns: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     proxy = ServiceProxy()
+
+    def _on_change(backends: list[Backend]) -> None:
+        loop.call_soon_threadsafe(proxy.set_backends, backends)
+
     watcher = EndpointWatcher(
         ns.api, ns.namespace, ns.service, ns.propagation_delay,
-        on_change=lambda b: loop.call_soon_threadsafe(proxy.set_backends, b),
+        on_change=_on_change,
         token=os.environ.get("LOCALCLUSTER_TOKEN"),
         port_name=ns.port_name,
     )

@@ -2,7 +2,7 @@
 
 Objects are plain dicts in Kubernetes JSON form; nothing here does I/O. Entry points:
 `schedule(pod, nodes, pods) -> ScheduleResult`, `prefilter(...)` plus the filter functions
-`(pod, node, state) -> FilterResult`, the score helpers and the quantity parsers.
+`(pod, node, state) -> FilterResult` and the score helpers (quantities: localcluster.quantity).
 """
 
 from .filters import (
@@ -15,7 +15,6 @@ from .filters import (
     taint_toleration,
 )
 from .interpod import inter_pod_affinity, interpod_scores
-from .quantity import cpu_millis, memory_bytes, parse_quantity, quantity_value
 from .result import FilterResult
 from .schedule import SchedulerConfig, ScheduleResult, fit_error_message, schedule
 from .scoring import DEFAULT_WEIGHTS, plugin_scores, score_nodes
@@ -33,20 +32,16 @@ __all__ = [
     "SchedulerConfig",
     "Snapshot",
     "build_snapshot",
-    "cpu_millis",
     "fit_error_message",
     "inter_pod_affinity",
     "interpod_scores",
-    "memory_bytes",
     "node_affinity",
     "node_name",
     "node_resources_fit",
     "node_unschedulable",
-    "parse_quantity",
     "plugin_scores",
     "pod_topology_spread",
     "prefilter",
-    "quantity_value",
     "run_filters",
     "schedule",
     "score_nodes",

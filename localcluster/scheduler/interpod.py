@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .nodeaffinity import label_selector_matches
 from .objects import labels_of, namespace_of
@@ -32,12 +32,19 @@ from .result import (
 )
 from .snapshot import NodeInfo, Snapshot
 
-if TYPE_CHECKING:
-    from .state import CycleState
-
 __all__ = ["AffinityTerm", "InterPodState", "compute_interpod_state", "inter_pod_affinity", "interpod_scores"]
 
 Obj = Mapping[str, Any]
+
+
+class _Cycle(Protocol):
+    """What the filter reads of the scheduling cycle's state (state.CycleState provides it)."""
+
+    @property
+    def snapshot(self) -> Snapshot: ...
+
+    @property
+    def interpod(self) -> InterPodState: ...
 Pair = tuple[str, str]
 HARD_POD_AFFINITY_WEIGHT = 1
 
@@ -133,7 +140,7 @@ def _satisfies_affinity(pod: Obj, labels: Mapping[str, str], s: InterPodState, s
     return not s.affinity_counts and _matches_all(s.affinity_terms, pod, snapshot)
 
 
-def inter_pod_affinity(pod: Obj, node: Obj, state: CycleState) -> FilterResult:
+def inter_pod_affinity(pod: Obj, node: Obj, state: _Cycle) -> FilterResult:
     """The InterPodAffinity filter."""
     s = state.interpod
     labels = state.snapshot.get(node).labels

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .quantity import cpu_millis, quantity_value
+from ..quantity import parse_milli, quantity_value
 
 __all__ = [
     "DEFAULT_NAMESPACE",
@@ -165,7 +165,7 @@ def _parse_resources(resources: Mapping[str, Any], field: str) -> dict[str, int]
     out: dict[str, int] = {}
     for name, value in resources.items():
         where = f"{field}.{name}"
-        out[name] = cpu_millis(value, where) if name == "cpu" else quantity_value(value, where)
+        out[name] = parse_milli(value, where) if name == "cpu" else quantity_value(value, where)
     return out
 
 

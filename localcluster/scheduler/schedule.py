@@ -153,7 +153,7 @@ def schedule(
     feasible, failed = _filter_all(pod, nodes, state)
     reasons = {name: result.reasons for name, result in failed.items()}
     if not feasible:
-        tail, candidates = "", ()
+        tail, candidates = "", tuple[str, ...]()
         if cfg.preemption_message:
             tail, candidates = _preemption(pod, nodes, pods, failed, state, namespace_labels)
         return ScheduleResult(None, reasons, fit_error_message(len(nodes), reasons, tail),

@@ -18,15 +18,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .nodeaffinity import label_selector_matches, required_node_affinity_matches
 from .objects import LABEL_HOSTNAME, find_untolerated_taint, is_terminating, labels_of, namespace_of, tolerations_of
 from .result import ERR_SPREAD, ERR_SPREAD_MISSING_LABEL, FilterResult
 from .snapshot import NodeInfo, Snapshot
-
-if TYPE_CHECKING:
-    from .state import CycleState
 
 __all__ = [
     "Constraint",
@@ -38,6 +35,16 @@ __all__ = [
 ]
 
 Obj = Mapping[str, Any]
+
+
+class _Cycle(Protocol):
+    """What the filter reads of the scheduling cycle's state (state.CycleState provides it)."""
+
+    @property
+    def snapshot(self) -> Snapshot: ...
+
+    @property
+    def spread(self) -> SpreadState: ...
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,7 @@ def compute_spread_state(pod: Obj, snapshot: Snapshot) -> SpreadState:
     return SpreadState(constraints, counts)
 
 
-def pod_topology_spread(pod: Obj, node: Obj, state: CycleState) -> FilterResult:
+def pod_topology_spread(pod: Obj, node: Obj, state: _Cycle) -> FilterResult:
     """The PodTopologySpread filter (DoNotSchedule constraints only)."""
     s = state.spread
     labels = state.snapshot.get(node).labels

@@ -195,6 +195,20 @@ def test_errors_are_status_objects(http):
     assert resp.status_code == 400 and "field label not supported" in resp.json()["message"]
 
 
+def test_a_scale_put_with_a_list_body_is_a_bad_request(server, http):
+    """A JSON list is a patch body, never a Scale: PUT answered 500 (an AttributeError) before mypy found it."""
+    labels = {"app": "scale-put"}
+    server.store.create("deployments", {"metadata": {"name": "scale-put", "namespace": NS}, "spec": {
+        "selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels},
+                                                          "spec": {"containers": [{"name": "c", "image": "i"}]}}}})
+    path = f"/apis/apps/v1/namespaces/{NS}/deployments/scale-put/scale"
+    resp = http.put(path, json=[{"op": "replace", "path": "/spec/replicas", "value": 2}])
+    assert resp.status_code == 400 and "must be a JSON object" in resp.json()["message"]
+    scale = http.get(path).json()
+    scale["spec"]["replicas"] = 2
+    assert http.put(path, json=scale).json()["spec"]["replicas"] == 2
+
+
 def test_pod_logs(server, http):
     http.post(f"/api/v1/namespaces/{NS}/pods", json=pod_body("logger", containers=("main", "side")))
     logs = server.hooks.logs

@@ -26,7 +26,7 @@ from localcluster.hpa import (
     hpa_status,
     rescale_failed,
 )
-from localcluster.hpa.quantity import parse_milli
+from localcluster.quantity import parse_milli
 
 NOW = 1_000_000.0
 HOT, COOL = NOW, NOW - 180.0

@@ -5,30 +5,7 @@ from __future__ import annotations
 import pytest
 
 from localcluster.hpa import HpaState, MetricsInput, PodSample, decide, merge_conditions, pod_from_json
-from localcluster.hpa.quantity import QuantityError, format_milli, parse_milli
 from localcluster.hpa.replicas import Readiness, group_pods
-
-
-@pytest.mark.parametrize(("text", "milli"), [
-    ("500m", 500), ("1", 1000), ("1.0", 1000), ("0.9", 900), ("1.5", 1500), ("512Mi", 512 * 2**20 * 1000),
-    ("2Gi", 2 * 2**30 * 1000), ("10k", 10**7), ("1e3", 10**6), ("100u", 1), (15, 15000), ("15.0", 15000),
-])
-def test_parse_milli_rounds_up_like_milli_value(text, milli):
-    assert parse_milli(text) == milli
-
-
-@pytest.mark.parametrize(("milli", "text"), [
-    (0, "0"), (500, "500m"), (1000, "1"), (1500, "1500m"), (2_000_000, "2k"), (6667, "6667m"),
-    (536870912000, "536870912"), (20000, "20"),
-])
-def test_format_milli_is_canonical_decimal_si(milli, text):
-    assert format_milli(milli) == text
-
-
-@pytest.mark.parametrize("bad", ["lots", "1Xi", "", True, None])
-def test_bad_quantity_names_the_field(bad):
-    with pytest.raises(QuantityError, match=r"spec\.x"):
-        parse_milli(bad, "spec.x")
 
 
 def agentflow_pod(ready="True", transition="2024-05-01T10:00:30Z", start="2024-05-01T10:00:00Z", deleted=None):

@@ -21,7 +21,6 @@ from localcluster.hpa.external import (
     object_per_pod_replicas,
 )
 from localcluster.hpa.pods import ContainerSpec, PodInfo, PodSample, pod_from_json
-from localcluster.hpa.quantity import parse_milli
 from localcluster.hpa.replicas import (
     Readiness,
     ReplicaCalcError,
@@ -30,6 +29,7 @@ from localcluster.hpa.replicas import (
     pods_metric_replicas,
     resource_replicas,
 )
+from localcluster.quantity import parse_milli
 
 NOW = 1_000_000.0
 HOT, COOL = NOW, NOW - 180.0  # hotCPUCreationTime(), coolCPUCreationTime()

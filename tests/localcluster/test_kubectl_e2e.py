@@ -19,7 +19,7 @@ from kubectl_matrix import DOC, MATRIX, render
 
 from localcluster.api.objects import NAME_ALPHABET
 from localcluster.handle import LocalCluster
-from localcluster.hpa.quantity import parse_milli
+from localcluster.quantity import parse_milli
 
 pytestmark = pytest.mark.timeout(600)
 REF_IMAGE = "agentflow-reference:1.11.3"

@@ -7,11 +7,7 @@ from test_sched_builders import HOSTNAME, ZONE, Pod, node
 
 from localcluster.scheduler import (
     SchedulerConfig,
-    cpu_millis,
-    memory_bytes,
-    parse_quantity,
     prefilter,
-    quantity_value,
     schedule,
 )
 from localcluster.scheduler.objects import pod_requests
@@ -19,31 +15,6 @@ from localcluster.scheduler.scoring import balanced_allocation_score, least_allo
 from localcluster.scheduler.snapshot import build_snapshot
 
 Mi, Gi = 2**20, 2**30
-
-
-@pytest.mark.parametrize(
-    ("text", "millis"),
-    [("500m", 500), ("2", 2000), ("0.1", 100), ("1.5", 1500), ("250m", 250), (2, 2000), ("1e-3", 1), ("1E3", 1_000_000),
-     ("100u", 1), ("1k", 1_000_000)],
-)
-def test_cpu_millis(text, millis) -> None:
-    assert cpu_millis(text) == millis
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [("512Mi", 512 * Mi), ("8Gi", 8 * Gi), ("1Ki", 1024), ("1k", 1000), ("1M", 10**6), ("1G", 10**9),
-     ("110", 110), ("1.5Gi", 3 * Gi // 2), ("1e3", 1000), ("0.5", 1), ("129e6", 129_000_000)],
-)
-def test_memory_and_plain_values(text, value) -> None:
-    assert memory_bytes(text) == value
-    assert quantity_value(text) == value
-
-
-@pytest.mark.parametrize("bad", ["", "abc", "1.2.3", "5 Mi", "1Mb", "--1", "1e3m", None, True])
-def test_bad_quantities_name_the_field(bad) -> None:
-    with pytest.raises(ValueError, match=r"spec\.cpu"):
-        parse_quantity(bad, "spec.cpu")
 
 
 def test_pod_requests_max_of_init_and_sum_with_sidecars_overhead_and_limit_defaulting() -> None:

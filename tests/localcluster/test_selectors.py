@@ -1,15 +1,26 @@
-"""Label and field selector semantics (upstream grammar and matching rules)."""
+"""Label and field selector semantics (upstream grammar and matching rules); a kind's selectable fields are
+declared by its module (api/kinds/<plural>.py)."""
 
 import pytest
 
+from localcluster.api import kinds
+from localcluster.api.resources import resolve
 from localcluster.selectors import (
     match_label_selector,
-    matches_field_selector,
     matches_label_requirements,
     parse_field_selector,
     parse_label_selector,
     selector_to_string,
 )
+
+
+def fields(text: str, resource: str) -> list:
+    return kinds.of(resolve(resource)).parse_fields(text)
+
+
+def field_match(text: str, obj: dict, resource: str) -> bool:
+    kind = kinds.of(resolve(resource))
+    return kind.matches_fields(kind.parse_fields(text), obj)
 
 
 def sel(text: str, labels: dict) -> bool:
@@ -111,14 +122,24 @@ POD = {
     ],
 )
 def test_pod_field_selectors(text, expected):
-    assert matches_field_selector(parse_field_selector(text, "pods"), POD, "pods") is expected
+    assert field_match(text, POD, "pods") is expected
 
 
 def test_node_unschedulable_field_reads_missing_as_false():
-    reqs = parse_field_selector("spec.unschedulable=false", "nodes")
-    assert matches_field_selector(reqs, {"metadata": {"name": "n"}, "spec": {}}, "nodes")
+    assert field_match("spec.unschedulable=false", {"metadata": {"name": "n"}, "spec": {}}, "nodes")
     cordoned = {"metadata": {"name": "n"}, "spec": {"unschedulable": True}}
-    assert not matches_field_selector(reqs, cordoned, "nodes")
+    assert not field_match("spec.unschedulable=false", cordoned, "nodes")
+
+
+def test_event_source_selects_on_the_component_and_the_events_api_spells_fields_its_way():
+    event = {"metadata": {"name": "e"}, "source": {"component": "kubelet"}, "involvedObject": {"kind": "Pod"},
+             "reportingComponent": "kubelet"}
+    assert field_match("source=kubelet,involvedObject.kind=Pod", event, "v1/events")
+    reqs = fields("regarding.kind=Pod,reportingController=kubelet", "events.k8s.io/v1/events")
+    assert [r.field for r in reqs] == ["involvedObject.kind", "reportingComponent"]
+    assert kinds.of(resolve("v1/events")).matches_fields(reqs, event)
+    with pytest.raises(ValueError, match=r"involvedObject\.kind \(for events\.events\.k8s\.io"):
+        fields("involvedObject.kind=Pod", "events.k8s.io/v1/events")
 
 
 def test_bad_selector_with_trailing_garbage():
@@ -128,6 +149,7 @@ def test_bad_selector_with_trailing_garbage():
 
 def test_escaped_values():
     reqs = parse_field_selector(r"metadata.name=a\,b", "services")
+    assert fields(r"metadata.name=a\,b", "services") == reqs
     assert reqs[0].value == "a,b"
 
 
@@ -142,9 +164,9 @@ def test_escaped_values():
 )
 def test_bad_field_selectors_raise(text, resource):
     with pytest.raises(ValueError, match=r"\S"):
-        parse_field_selector(text, resource)
+        fields(text, resource)
 
 
 def test_unknown_field_message_names_the_field():
     with pytest.raises(ValueError, match=r"field label not supported: spec\.foo"):
-        parse_field_selector("spec.foo=1", "pods")
+        fields("spec.foo=1", "pods")

@@ -34,7 +34,7 @@ def request_attributes(user: User, method: str, path: str, query: dict[str, str]
         verb = {"GET": "get", "HEAD": "get", "POST": "post", "PUT": "put", "PATCH": "patch",
                 "DELETE": "delete"}.get(method, method.lower())
         return Attributes(user, verb, path=path)
-    rt = route.rt  # type: ignore[attr-defined]
+    rt = route.rt
     name = route.name or ""  # type: ignore[attr-defined]
     watch = route.watch_prefix or query.get("watch", "") in ("true", "True", "1")  # type: ignore[attr-defined]
     if method in ("GET", "HEAD"):

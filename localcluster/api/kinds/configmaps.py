@@ -6,6 +6,7 @@ from typing import Any
 
 from ..resource_type import rt
 from .base import Kind, check_data_keys, check_immutable, invalid
+from .printing import age
 
 __all__ = ["KIND"]
 
@@ -21,8 +22,6 @@ def _validate(obj: dict[str, Any], old: dict[str, Any] | None) -> None:
 
 
 def _row(obj: dict[str, Any]) -> list[Any]:
-    from ..tables import age
-
     return [obj["metadata"]["name"], len(obj.get("data") or {}) + len(obj.get("binaryData") or {}), age(obj)]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..resource_type import rt
 from .base import Kind
+from .horizontalpodautoscalers import COLUMNS, row
 
 __all__ = ["KIND", "from_v1", "to_v1"]
 
@@ -130,7 +131,11 @@ def from_v1(obj: dict[str, Any]) -> dict[str, Any]:
             "spec": v2_spec, "status": status}
 
 
+def _row(obj: dict[str, Any]) -> list[Any]:
+    return row(from_v1(obj))
+
+
 KIND = Kind(rt("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler", short_names=("hpa",),
                subresources=("status",), categories=("all",), tracks_generation=True,
-               storage="autoscaling/v2/horizontalpodautoscalers"))
-VIEW = (to_v1, from_v1)
+               storage="autoscaling/v2/horizontalpodautoscalers"),
+            columns=COLUMNS, row=_row, view=(to_v1, from_v1))

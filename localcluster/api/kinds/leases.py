@@ -7,6 +7,7 @@ from typing import Any
 
 from ..resource_type import rt
 from .base import Kind, invalid
+from .printing import age
 
 __all__ = ["KIND", "NODE_LEASE_NAMESPACE"]
 
@@ -23,8 +24,6 @@ def _validate(obj: dict[str, Any], old: dict[str, Any] | None) -> None:
 
 
 def _row(obj: dict[str, Any]) -> list[Any]:
-    from ..tables import age
-
     return [obj["metadata"]["name"], (obj.get("spec") or {}).get("holderIdentity", ""), age(obj)]
 
 

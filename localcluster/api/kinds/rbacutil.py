@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import invalid
+from .printing import age
 
 __all__ = ["binding_row", "validate_binding", "validate_rules"]
 
@@ -69,8 +70,6 @@ def binding_defaults(obj: dict[str, Any]) -> None:
 
 
 def binding_row(obj: dict[str, Any]) -> list[Any]:
-    from ..tables import age
-
     ref = obj.get("roleRef") or {}
     subjects = obj.get("subjects") or ()
 

@@ -17,5 +17,6 @@ def _validate(obj: dict[str, Any], old: dict[str, Any] | None) -> None:
 
 KIND = Kind(
     rt(GROUP, "v1", "rolebindings", "RoleBinding", True),
+    name_rule="path-segment",
     defaults=binding_defaults, validate=_validate,
     columns=BINDING_COLUMNS, row=binding_row)

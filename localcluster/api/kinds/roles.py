@@ -17,5 +17,6 @@ def _validate(obj: dict[str, Any], old: dict[str, Any] | None) -> None:
 
 KIND = Kind(
     rt(GROUP, "v1", "roles", "Role", True),
+    name_rule="path-segment",
     validate=_validate,
     columns=ROLE_COLUMNS, row=role_row)

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..resource_type import rt
 from .base import Kind, check_data_keys, check_immutable, invalid
+from .printing import age
 
 __all__ = ["KIND"]
 
@@ -46,8 +47,6 @@ def _validate(obj: dict[str, Any], old: dict[str, Any] | None) -> None:
 
 
 def _row(obj: dict[str, Any]) -> list[Any]:
-    from ..tables import age
-
     return [obj["metadata"]["name"], obj.get("type", "Opaque"), len(obj.get("data") or {}), age(obj)]
 
 

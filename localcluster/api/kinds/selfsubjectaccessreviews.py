@@ -16,7 +16,7 @@ _GROUP = "authorization.k8s.io"
 
 def _answer(ctx: Any, body: dict[str, Any]) -> dict[str, Any]:
     spec = body.get("spec") or {}
-    res, non = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
+    res, non = spec.get("resourceAttributes") or {}, spec.get("nonResourceAttributes") or {}
     if bool(res) == bool(non):
         raise invalid("SelfSubjectAccessReview", body, "spec.resourceAttributes",
                       "Invalid value: exactly one of nonResourceAttributes or resourceAttributes must be specified",

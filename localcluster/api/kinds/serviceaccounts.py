@@ -8,13 +8,12 @@ from typing import Any
 
 from ..resource_type import rt
 from .base import Kind
+from .printing import age
 
 __all__ = ["KIND"]
 
 
 def _row(obj: dict[str, Any]) -> list[Any]:
-    from ..tables import age
-
     return [obj["metadata"]["name"], len(obj.get("secrets") or ()), age(obj)]
 
 

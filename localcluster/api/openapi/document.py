@@ -55,7 +55,7 @@ def _v2_operation(op: Operation, path: str) -> dict[str, Any]:
         params.insert(0, {"name": "body", "in": "body", "required": True,
                           "schema": {"$ref": f"#/definitions/{op.body}"}})
     responses: dict[str, Any] = {"401": {"description": "Unauthorized"}}
-    ok = {"description": "OK"}
+    ok: dict[str, Any] = {"description": "OK"}
     if op.response:
         ok["schema"] = {"$ref": f"#/definitions/{op.response}"}
     responses["201" if op.method == "post" else "200"] = ok

@@ -26,15 +26,15 @@ def _merge(live: Any, config: Any, schema: sch.Schema) -> Any:
         return out
     if kind == sch.LIST_MAP and isinstance(config, list) and isinstance(live, list):
         keys = sch.list_keys(schema)
-        out = [clone(i) for i in live]
+        items = [clone(i) for i in live]
         for item in config:
-            match = next((n for n, old in enumerate(out) if isinstance(old, dict) and isinstance(item, dict)
+            match = next((n for n, old in enumerate(items) if isinstance(old, dict) and isinstance(item, dict)
                           and all(old.get(k) == item.get(k) for k in keys)), None)
             if match is None:
-                out.append(clone(item))
+                items.append(clone(item))
             else:
-                out[match] = _merge(out[match], item, sch.items(schema))
-        return out
+                items[match] = _merge(items[match], item, sch.items(schema))
+        return items
     if kind == sch.SET and isinstance(config, list) and isinstance(live, list):
         return [*live, *(v for v in config if v not in live)]
     return clone(config)
