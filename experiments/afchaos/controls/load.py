@@ -26,6 +26,7 @@ from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
 from experiments.afchaos import journal, plan, safety
 from experiments.afchaos.controls import children, safeguard
+from rundir.launch import locust_argv
 
 _state: dict[str, Any] = {}
 
@@ -54,11 +55,8 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     if not host:
         raise InterruptExecution("background load needs the service URL: configuration agentflow_url or AGENTFLOW_URL")
     (run_dir / "locust").mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "locust", "-f", str(locustfile()), "--headless", "--host", host,
-            "--profile", profile, "--run-dir", str(run_dir), "--csv", str(run_dir / "locust" / "stats"),
-            "--html", str(run_dir / "locust" / "report.html"), "--loglevel", "WARNING"]
-    if processes > 1:
-        argv += ["--processes", str(processes)]
+    argv = locust_argv(locustfile(), profile, host, run_dir, processes=processes,
+                       extra_args=["--loglevel", "WARNING"])
     log = open(run_dir / "locust" / "locust.log", "ab")  # noqa: SIM115 - closed when the process is stopped
     # its own session (a terminal's Ctrl-C reaches only chaostoolkit, which stops it after the rollbacks), and
     # it dies with this process if this one is killed (children.launcher)
