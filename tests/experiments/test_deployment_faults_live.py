@@ -6,9 +6,7 @@ an original saved by a fault that was never rolled back is kept (scale_to_zero_f
 from __future__ import annotations
 
 import pytest
-from kubernetes.config import kube_config
 
-from experiments.afchaos import safety, wire
 from experiments.afchaos.deployment.faults import (
     ORIGINAL_ARGS,
     ORIGINAL_REPLICAS,
@@ -30,47 +28,31 @@ def lc(tmp_path_factory):
         yield cluster
 
 
-@pytest.fixture
-def api(lc, monkeypatch, tmp_path):
-    monkeypatch.setenv("KUBECONFIG", lc.kubeconfig)
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", lc.kubeconfig)
-    monkeypatch.setenv("KUBERNETES_CONTEXT", lc.context)
-    for var in ("AFSUITE_ALLOW_PRODUCTION", "AFSUITE_ALLOWED_NODES", "AFSUITE_ALLOWED_ZONES", "AFSUITE_DRY_RUN",
-                "AFSUITE_MAX_PODS", "AFSUITE_MAX_NODES"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AFSUITE_RUN_DIR", str(tmp_path / "run"))
-    safety.reset()
-    client = Api()
-    yield client
-    client.close()
-    wire.uninstall()
-
-
 def _state(api: Api) -> tuple[list[str], int, dict[str, str]]:
     dep = api.get(PATH)
     container = next(c for c in dep["spec"]["template"]["spec"]["containers"] if c["name"] == "agentflow")
     return list(container.get("args") or []), int(dep["spec"]["replicas"]), dep["metadata"].get("annotations") or {}
 
 
-def test_fault_knobs_are_set_and_put_back(api):
-    args, _, _ = _state(api)
+def test_fault_knobs_are_set_and_put_back(kube_env):
+    args, _, _ = _state(kube_env)
     done = set_fault_knobs({"--error-rate": "0.2"}, timeout=120)
     assert done["args_before"] == args and done["args_after"][-2:] == ["--error-rate", "0.2"]
-    now, _, notes = _state(api)
+    now, _, notes = _state(kube_env)
     assert now == done["args_after"] and ORIGINAL_ARGS in notes
     assert restore_fault_knobs(timeout=120) == {"deployment": "agentflow", "restored": True, "args": args}
-    now, _, notes = _state(api)
+    now, _, notes = _state(kube_env)
     assert now == args and ORIGINAL_ARGS not in notes
     assert restore_fault_knobs(timeout=120) == {"deployment": "agentflow", "restored": False}
 
 
-def test_scale_to_zero_restores_the_original_count_even_over_a_leftover(api):
-    _, replicas, _ = _state(api)
+def test_scale_to_zero_restores_the_original_count_even_over_a_leftover(kube_env):
+    _, replicas, _ = _state(kube_env)
     assert replicas >= 2
     assert scale_to_zero_for(0, timeout=120)["replicas"] == replicas
-    assert _state(api)[1] == replicas and ORIGINAL_REPLICAS not in _state(api)[2]
+    assert _state(kube_env)[1] == replicas and ORIGINAL_REPLICAS not in _state(kube_env)[2]
     # a scale-to-zero whose rollback never ran: 0 replicas, the original saved
-    api.patch(PATH, {"metadata": {"annotations": {ORIGINAL_REPLICAS: str(replicas)}}, "spec": {"replicas": 0}})
+    kube_env.patch(PATH, {"metadata": {"annotations": {ORIGINAL_REPLICAS: str(replicas)}}, "spec": {"replicas": 0}})
     assert scale_to_zero_for(0, timeout=120)["replicas"] == replicas
-    assert _state(api)[1] == replicas and ORIGINAL_REPLICAS not in _state(api)[2]
+    assert _state(kube_env)[1] == replicas and ORIGINAL_REPLICAS not in _state(kube_env)[2]
     assert restore_replicas(timeout=120) == {"deployment": "agentflow", "restored": False}
