@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +23,9 @@ from typing import Any
 import httpx
 
 from harness.promql_names import metric_names
+from harness.sampler import Sampler
 from localcluster.prometheus.rules import longest_range_seconds
-from rundir.parts import PartWriter, consolidate
+from rundir.parts import PartWriter
 from rundir.schemas import ALERT_SCHEMAS
 
 __all__ = ["AlertRecorder"]
@@ -48,25 +48,24 @@ def _float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-class AlertRecorder:
-    """`start()` samples in a daemon thread; `stop()` flushes and consolidates both tables."""
+class AlertRecorder(Sampler):
+    """`start()` samples in a daemon thread; `stop()` takes a last sample, flushes and consolidates both tables."""
+
+    thread_name = "alert-recorder"
+    survives = (httpx.HTTPError, KeyError, ValueError)  # Prometheus unreachable or answering oddly for a tick
 
     def __init__(self, url: str, run_dir: Path, *, token: str | None = None, interval: float = 1.0,
                  started: float | None = None) -> None:
+        directory = Path(run_dir) / "cluster"
+        super().__init__(directory, {name: PartWriter(directory / name, schema, "alerts", flush_seconds=5.0)
+                                     for name, schema in ALERT_SCHEMAS.items()}, ALERT_SCHEMAS, interval)
         self.url = url.rstrip("/")
-        self.dir = Path(run_dir) / "cluster"
-        self.interval = interval
         self.started = started or time.time()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=5.0)
-        self._writers = {name: PartWriter(self.dir / name, schema, "alerts", flush_seconds=5.0)
-                         for name, schema in ALERT_SCHEMAS.items()}
         self._seen: set[str] = set()  # metric names that had series during the run
         self._tops: dict[str, float] = {}
         self._last_series = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.errors = 0
 
     def _get(self, path: str, params: Any = None) -> Any:
         resp = self._http.get(path, params=params)
@@ -114,34 +113,16 @@ class AlertRecorder:
         for writer in self._writers.values():
             writer.tick()
 
-    def start(self) -> AlertRecorder:
-        self._thread = threading.Thread(target=self._loop, name="alert-recorder", daemon=True)
-        self._thread.start()
-        return self
-
-    def _loop(self) -> None:
-        next_tick = time.monotonic()
-        while not self._stop.is_set():
-            try:
-                self.sample_once()
-            except (httpx.HTTPError, KeyError, ValueError):
-                self.errors += 1  # Prometheus unreachable for a tick: the gap shows as missing samples
-            next_tick += self.interval
-            self._stop.wait(max(0.0, next_tick - time.monotonic()))
+    def _last_sample(self) -> None:
+        """A last sample, its series looked up once more."""
+        try:
+            self.sample_once(refresh_series=True)
+        except self.survives:
+            self.errors += 1
 
     def stop(self) -> dict[str, int]:
         """Stop sampling, take a last sample (series looked up once more), flush and consolidate; row counts."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10.0)
-        try:
-            self.sample_once(refresh_series=True)
-        except (httpx.HTTPError, KeyError, ValueError):
-            self.errors += 1
-        counts = {}
-        for name, writer in self._writers.items():
-            writer.flush()
-            counts[name] = consolidate(self.dir / name, self.dir / f"{name}.parquet", ALERT_SCHEMAS[name])
+        counts = super().stop()
         self._http.close()
         return counts
 

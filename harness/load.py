@@ -5,7 +5,7 @@
 directory (argument > ``$AFSUITE_RUN_DIR`` > new ``runs/<stamp>-<profile>/``), then starts::
 
     python -m locust -f <repo>/loadtests/locustfile.py --headless --host URL --profile P --run-dir RUN \\
-        --csv RUN/locust/stats --html RUN/locust/report.html --only-summary [--processes N] [extra args]
+        --csv RUN/locust/stats --html RUN/locust/report.html [--processes N] --only-summary [extra args]
 
 in its own process group, dying with this process (`harness.processes`; its PID recorded in the run
 directory's pids.jsonl), streams its output lines as progress, and waits at most the profile's duration +
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +32,7 @@ from loadtests.profiles import Profile, load_profile
 from loadtests.salvage import salvage
 from loadtests.urls import check_url
 from rundir import manifest as rundir_manifest
+from rundir.launch import locust_argv
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = REPO_ROOT / "loadtests" / "locustfile.py"
@@ -68,13 +68,9 @@ class ApiKeyRefused(LoadRunError):
 
 def locust_command(profile: str, host: str, run_dir: Path, processes: int = 1,
                    extra_args: Sequence[str] = ()) -> list[str]:
-    """The argv that runs one headless load run (no secret in it)."""
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", host,
-           "--profile", profile, "--run-dir", str(run_dir), "--csv", str(run_dir / "locust" / "stats"),
-           "--html", str(run_dir / "locust" / "report.html"), "--only-summary"]
-    if processes > 1:
-        cmd += ["--processes", str(processes)]
-    return cmd + list(extra_args)
+    """The argv that runs one headless load run (no secret in it): `rundir.launch.locust_argv`, summary only."""
+    return locust_argv(LOCUSTFILE, profile, host, run_dir, processes=processes,
+                       extra_args=["--only-summary", *extra_args])
 
 
 def time_bound(profile: Profile) -> float:

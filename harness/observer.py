@@ -14,7 +14,6 @@ Raw JSON is read (`_preload_content=False`) so the sample does not depend on the
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -22,33 +21,33 @@ from typing import Any
 
 from harness import observer_rows as rows
 from harness.alerts_recorder import recorder_for
+from harness.sampler import Sampler
 from harness.target import Target, kube_api_client
-from rundir.parts import PartWriter, consolidate
+from rundir.parts import PartWriter
 
 SEEN_EVENTS_MAX = 20_000
 OPTIONAL_SOURCES = ("pod_metrics",)  # a cluster without metrics-server (404) or the permission (403)
 SLOW_ANSWER_S = 3.0
 
 
-class Observer:
-    """`start()` samples in a daemon thread until `stop()`; `sample_once()` is one tick (for tests)."""
+class Observer(Sampler):
+    """`start()` samples in a daemon thread until `stop()`; `sample_once()` is one tick (for tests). A tick
+    records its own API errors (`cluster/gaps.parquet`), so the loop survives them all."""
+
+    thread_name = "cluster-observer"
 
     def __init__(self, target: Target, run_dir: Path, *, interval: float = 1.0, flush_seconds: float = 5.0) -> None:
-        self.target = target
-        self.dir = Path(run_dir) / "cluster"
-        self.interval = interval
-        self._api = kube_api_client(target)
-        self._writers = {
-            name: PartWriter(self.dir / name, schema, "obs", flush_rows=5000, flush_seconds=flush_seconds)
+        directory = Path(run_dir) / "cluster"
+        super().__init__(directory, {
+            name: PartWriter(directory / name, schema, "obs", flush_rows=5000, flush_seconds=flush_seconds)
             for name, schema in rows.SCHEMAS.items()
-        }
+        }, rows.SCHEMAS, interval)
+        self.target = target
+        self._api = kube_api_client(target)
         self._seen_events: OrderedDict[tuple[str, int], None] = OrderedDict()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._unavailable: set[str] = set()  # optional sources the cluster does not serve or allow
         self._alerts = recorder_for(target, run_dir)  # cluster/alerts.parquet when the target has a Prometheus
         self.ticks = 0
-        self.errors = 0
 
     # -- API access ---------------------------------------------------------------------------------------
     def _get(self, path: str, **query: str) -> dict[str, Any]:
@@ -115,28 +114,16 @@ class Observer:
         return fresh
 
     # -- lifecycle ----------------------------------------------------------------------------------------
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="cluster-observer", daemon=True)
-        self._thread.start()
+    def start(self) -> Observer:
+        super().start()
         if self._alerts is not None:
             self._alerts.start()
-
-    def _loop(self) -> None:
-        next_tick = time.monotonic()
-        while not self._stop.is_set():
-            self.sample_once()
-            next_tick += self.interval
-            self._stop.wait(max(0.0, next_tick - time.monotonic()))
+        return self
 
     def stop(self) -> dict[str, int]:
-        """Stop sampling, flush, and consolidate every table into `cluster/<table>.parquet`; row counts."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10.0)
-        counts = {}
-        for name, writer in self._writers.items():
-            writer.flush()
-            counts[name] = consolidate(self.dir / name, self.dir / f"{name}.parquet", rows.SCHEMAS[name])
+        """Stop sampling, flush, and consolidate every table into `cluster/<table>.parquet` (and the alert
+        recorder's); row counts."""
+        counts = super().stop()
         self._api.close()  # type: ignore[attr-defined]
         if self._alerts is not None:
             counts.update(self._alerts.stop())

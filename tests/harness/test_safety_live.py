@@ -10,10 +10,9 @@ import pytest
 import typer
 import yaml
 from chaoslib.exceptions import ActivityFailed
-from kubernetes.config import kube_config
 from typer.testing import CliRunner
 
-from experiments.afchaos import plan, safety, wire
+from experiments.afchaos import plan
 from experiments.afchaos.k8s import LOCAL_FAULT, SUITE_LABEL, Api
 from experiments.afchaos.node.actions import cordon_nodes
 from experiments.afchaos.safety import SafetyPolicy, check_context, check_nodes
@@ -25,24 +24,6 @@ from localcluster.handle import LocalCluster
 def lc(tmp_path_factory):
     with LocalCluster(tmp_path_factory.mktemp("lc"), time_scale="fast", timeout=90) as cluster:
         yield cluster
-
-
-@pytest.fixture
-def kube_env(lc, monkeypatch, tmp_path):
-    # The kubernetes client reads KUBECONFIG once, at import; chaosk8s then loads that default file. Setting
-    # the env variable here is what a chaos process has from its start, so the client's default follows it.
-    monkeypatch.setenv("KUBECONFIG", lc.kubeconfig)
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", lc.kubeconfig)
-    monkeypatch.setenv("KUBERNETES_CONTEXT", lc.context)
-    for var in ("AFSUITE_ALLOW_PRODUCTION", "AFSUITE_ALLOWED_NODES", "AFSUITE_ALLOWED_ZONES", "AFSUITE_DRY_RUN",
-                "AFSUITE_MAX_PODS", "AFSUITE_MAX_NODES"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AFSUITE_RUN_DIR", str(tmp_path / "run"))  # the plan of a dry run goes there
-    safety.reset()
-    api = Api()
-    yield api
-    api.close()
-    wire.uninstall()
 
 
 def test_local_context_passes_and_renamed_production_context_is_refused(lc, kube_env, tmp_path):

@@ -7,17 +7,25 @@ parent is still the one that started it (a parent that died before the prctl wou
 No Python code runs between fork and exec in the parent's process (no `preexec_fn`, unsafe with threads).
 The signal goes when the starting *thread* ends, so children are started from a thread that outlives them.
 
+`spawn()` starts a child in a session of its own through `launcher()` and records it. `stop()` ends a child
+that leads its own process group: a signal to the group (SIGTERM by default, so it writes what it has), a
+bounded wait, then SIGKILL to the group. The harness and the background-load control both start and stop their
+children this one way.
+
 `record()` appends one line per child to `<run dir>/pids.jsonl`: pid, role, the process's create time and
 command line (so `afsuite recover` can tell a leftover from an unrelated process that reused the PID).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +71,34 @@ def record(run_dir: Path | None, pid: int, role: str, **extra: Any) -> dict[str,
         with open(Path(run_dir) / PIDS_FILE, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(line) + "\n")
     return line
+
+
+def spawn(argv: Sequence[str], *, role: str, run_dir: Path | None, **popen: Any) -> subprocess.Popen[Any]:
+    """Start `argv` in its own session, dying with this process, recorded in `run_dir/pids.jsonl`."""
+    proc: subprocess.Popen[Any] = subprocess.Popen([*launcher(), *argv], start_new_session=True, **popen)
+    record(run_dir, proc.pid, role, argv=list(argv))
+    return proc
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def send(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM) -> None:
+    """Send `sig` to the child's process group (it leads its own session) if it still runs."""
+    if proc.poll() is None:
+        _signal_group(proc.pid, sig)
+
+
+def stop(proc: subprocess.Popen[Any], grace: float, sig: int | None = signal.SIGTERM) -> int:
+    """Send `sig` (None: already sent) to the child's group, wait up to `grace` s, then SIGKILL the group; its
+    exit code (-9 when it had to be killed)."""
+    if proc.poll() is None:
+        if sig is not None:
+            _signal_group(proc.pid, sig)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc.pid, signal.SIGKILL)
+    return proc.wait()

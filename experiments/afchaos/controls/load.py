@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
 from experiments.afchaos import journal, plan, safety
 from experiments.afchaos.controls import children, safeguard
+from rundir.launch import locust_argv
 
 _state: dict[str, Any] = {}
 
@@ -54,17 +54,13 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     if not host:
         raise InterruptExecution("background load needs the service URL: configuration agentflow_url or AGENTFLOW_URL")
     (run_dir / "locust").mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "locust", "-f", str(locustfile()), "--headless", "--host", host,
-            "--profile", profile, "--run-dir", str(run_dir), "--csv", str(run_dir / "locust" / "stats"),
-            "--html", str(run_dir / "locust" / "report.html"), "--loglevel", "WARNING"]
-    if processes > 1:
-        argv += ["--processes", str(processes)]
+    argv = locust_argv(locustfile(), profile, host, run_dir, processes=processes,
+                       extra_args=["--loglevel", "WARNING"])
     log = open(run_dir / "locust" / "locust.log", "ab")  # noqa: SIM115 - closed when the process is stopped
     # its own session (a terminal's Ctrl-C reaches only chaostoolkit, which stops it after the rollbacks), and
     # it dies with this process if this one is killed (children.launcher)
-    proc = subprocess.Popen([*children.launcher(), *argv], stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    children.record(run_dir, proc.pid, "locust (background load of the experiment)", argv=argv)
+    proc = children.spawn(argv, role="locust (background load of the experiment)", run_dir=run_dir, stdout=log,
+                          stderr=subprocess.STDOUT)
     _state.update(proc=proc, log=log, started=time.time())
     journal.record("load", {"pid": proc.pid, "profile": profile, "host": host, "started": _state["started"]})
     deadline = time.monotonic() + warmup
@@ -86,13 +82,7 @@ def stop_load(timeout: float = 30.0) -> int | None:
     proc: subprocess.Popen | None = _state.pop("proc", None)
     if proc is None:
         return None
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    children.stop(proc, timeout)
     _state.pop("log").close()
     journal.record("load", {"pid": proc.pid, "stopped": time.time(), "returncode": proc.returncode})
     run_dir = journal.run_dir()
