@@ -53,7 +53,8 @@ def declared_outages(cluster: ClusterData) -> tuple[list[Outage], list[Outage]]:
     marks = cluster.marks
     if marks is None or not len(marks) or "outage" not in marks.columns:
         return [], []
-    honoured, refused = [], []
+    honoured: list[Outage] = []
+    refused: list[Outage] = []
     deployments = cluster.frame("deployments")
     for row in marks[marks["outage"]].itertuples():
         end = float(row.end) if np.isfinite(row.end) else float(row.start)
