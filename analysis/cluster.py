@@ -36,7 +36,7 @@ from rundir.layout import (
 CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {table: cluster_columns(table, CORE) for table in TABLES}
 # columns read when the file has them (the LATE tier: older runs lack them)
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {t: cluster_columns(t, LATE) for t in TABLES}
-MARK_OPTIONAL = MARKS_LATE  # hard: analysis/checks/hard_faults.py; outage: analysis/checks/outage.py
+MARK_OPTIONAL = MARKS_LATE  # hard: analysis/checks/hard_faults.py; intended: analysis/checks/outage.py
 MARK_COLUMNS = tuple(name for name, _ in MARKS if name not in MARK_OPTIONAL)
 STREAM_COLUMNS = ("stream_id", "pod", "scheduled", "sent", "headers", "first_token", "end", "outcome", "error",
                   "endpoint", "expected_s")
@@ -137,9 +137,12 @@ def _marks(run_dir: Path) -> pd.DataFrame | None:
             return None
         frame = pd.DataFrame(rows, columns=[*MARK_COLUMNS, *MARK_OPTIONAL])
     frame = frame.astype({"start": float, "end": float})
-    for flag in MARK_OPTIONAL:  # absent in older runs, null in a row written before the flag existed: false
-        column = frame[flag] if flag in frame.columns else pd.Series(False, index=frame.index)
-        frame[flag] = column.astype(object).where(column.notna(), False).astype(bool)
+    if "hard" not in frame.columns:  # older runs: no hard fault
+        frame["hard"] = False
+    frame["hard"] = frame["hard"].astype(object).where(frame["hard"].notna(), False).astype(bool)
+    if "intended" not in frame.columns:  # older runs: nothing declared intended
+        frame["intended"] = None
+    frame["intended"] = frame["intended"].astype(object).where(frame["intended"].notna(), None)
     return frame.sort_values("start", kind="stable").reset_index(drop=True)
 
 

@@ -12,10 +12,11 @@
                                names a rollout/restart, until the deployment is fully updated and Ready again)
                                or a scale-up (spec_replicas rose, until Ready caught up)
 
-An intended outage declared by its experiment (a mark with `outage` true, confirmed by the workload at 0 replicas:
-analysis/checks/outage.py) takes every endpoint away on purpose: readiness.after_unready and
-readiness.connect_errors set aside the streams sent (scheduled) inside that window only, and say how many, naming
-the experiment and the window's seconds. The same streams outside it are judged as usual.
+What an experiment declared it breaks on purpose (a mark's `intended`: "outage", every pod taken away, confirmed
+by the workload at 0 replicas; "errors", the reference server's injected error answers; analysis/checks/outage.py)
+is set aside by readiness.after_unready and readiness.connect_errors inside that window only, by the stream's sent
+(scheduled) time, and the sentence says how many, naming the experiment and the window's seconds. The same
+streams outside it are judged as usual.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pandas as pd
 from analysis import fmt
 from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import ClusterConfig, listed, skipped, window
-from analysis.checks.outage import declared_outages, inside, set_aside
+from analysis.checks.outage import declared, inside, set_aside
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
 
@@ -105,11 +106,11 @@ def after_unready(cluster: ClusterData, served: pd.DataFrame, grace: float, orig
         benign += int((late["outcome"] == "ok").sum()) if "outcome" in late.columns else 0
         bad_rows.append(late[late["outcome"] != "ok"] if "outcome" in late.columns else late)
     bad = pd.concat(bad_rows) if bad_rows else served.iloc[:0]
-    outages, refused = declared_outages(cluster)
+    windows, refused = declared(cluster, grace)
     sent = bad["sent" if "sent" in bad.columns else "headers"].to_numpy(np.float64)
-    counts = [int(inside(sent, [o]).sum()) for o in outages]
-    bad = bad[~inside(sent, outages)]
-    aside = set_aside("failed stream(s) sent to a pod that had left the endpoints", counts, outages, refused, origin)
+    aside = set_aside("failed stream(s) sent to a pod that had left the endpoints", bad, sent, windows, refused,
+                      origin)
+    bad = bad[~inside(bad, sent, windows)]
     note = (f" {benign} stream(s) did reach a pod after it left the endpoints and completed ok (kept-alive "
             "connections to a pod still serving)." if benign else "")
     return _result("readiness.after_unready", bad, len(served),
@@ -142,7 +143,7 @@ def disruption_windows(cluster: ClusterData) -> list[tuple[str, float, float]]:
     return out
 
 
-def connect_errors(cluster: ClusterData, origin: float) -> CheckResult:
+def connect_errors(cluster: ClusterData, grace: float, origin: float) -> CheckResult:
     name = "readiness.connect_errors"
     spans = disruption_windows(cluster)
     if not spans:
@@ -151,18 +152,17 @@ def connect_errors(cluster: ClusterData, origin: float) -> CheckResult:
     assert s is not None
     errors = s[s["outcome"] == "connect_error"]
     sched = errors["scheduled"].to_numpy(np.float64)
-    outages, refused = declared_outages(cluster)
-    declared = inside(sched, outages)
+    windows, refused = declared(cluster, grace)
+    intended = inside(errors, sched, windows)
     hit = np.zeros(len(errors), dtype=bool)
     hits = []
     for what, start, end in spans:
         here = (sched >= start) & (sched <= end)
-        if (here & ~declared).any():
-            hits.append(f"{what}: {int((here & ~declared).sum())}")
+        if (here & ~intended).any():
+            hits.append(f"{what}: {int((here & ~intended).sum())}")
         hit |= here
-    counts = [int((hit & inside(sched, [o])).sum()) for o in outages]
-    bad = errors[hit & ~declared]
-    aside = set_aside("connect_error stream(s)", counts, outages, refused, origin)
+    aside = set_aside("connect_error stream(s)", errors[hit], sched[hit], windows, refused, origin)
+    bad = errors[hit & ~intended]
     listing = "; ".join(f"{w} {fmt.offset(a - origin)}..{fmt.offset(b - origin)}" for w, a, b in spans)
     if not len(bad):
         return CheckResult(name, "pass", 0, 0, "streams",
@@ -195,7 +195,7 @@ def evaluate_readiness(cluster: ClusterData, config: ClusterConfig, origin: floa
     else:
         results.append(after_unready(cluster, served, config.endpoint_grace_s, origin) if served is not None
                        else skipped("readiness.after_unready", "readiness", no_pod))
-    return [*results, connect_errors(cluster, origin)]
+    return [*results, connect_errors(cluster, config.endpoint_grace_s, origin)]
 
 
 def check(ctx: CheckContext) -> list[CheckResult]:

@@ -11,7 +11,7 @@ from cluster_runs import T0, cluster, deployments, endpoints, hpa, marks, pdb, p
 
 from analysis.checks.hpa_freshness import evaluate_freshness
 from analysis.checks.kube import ClusterConfig
-from analysis.checks.outage import declared_outages
+from analysis.checks.outage import declared
 from analysis.checks.pdb import evaluate_pdb
 from analysis.checks.readiness import evaluate_readiness
 
@@ -29,9 +29,9 @@ def ready(t: float) -> int:
     return 0 if DOWN[0] <= t < 66 else 3
 
 
-def outage_marks(*spans, outage=True, hard=False, experiment="Every pod down pages (AgentFlowDown)"):
+def outage_marks(*spans, intended="outage", hard=False, experiment="Every pod down pages (AgentFlowDown)"):
     frame = marks(*spans)
-    return frame.assign(experiment=experiment, outage=outage, hard=hard)
+    return frame.assign(experiment=experiment, intended=intended, hard=hard)
 
 
 def by_name(results):
@@ -52,14 +52,14 @@ def connect_errors(start: float, end: float, prefix: str) -> pd.DataFrame:
 
 def test_connect_errors_in_the_declared_outage_are_set_aside_naming_experiment_and_seconds():
     frame = pd.concat([streams(20, 0, 120, pod=A), connect_errors(59.5, 65.5, "down")], ignore_index=True)
-    undeclared = by_name(evaluate_readiness(run(frame, outage_marks(("every-pod-down", 29, 67), outage=False)),
+    undeclared = by_name(evaluate_readiness(run(frame, outage_marks(("every-pod-down", 29, 67), intended=None)),
                                             ClusterConfig(), T0))["readiness.connect_errors"]
     assert undeclared.verdict == "fail" and undeclared.measured == 10
     check = by_name(evaluate_readiness(run(frame, outage_marks(("every-pod-down", 29, 67))), ClusterConfig(),
                                        T0))["readiness.connect_errors"]
     assert check.verdict == "pass", check.evidence.sentence
     assert "10 connect_error stream(s) in the declared outage of Every pod down pages (AgentFlowDown)" in \
-        check.evidence.sentence and "38 s at +29.0 s..+67.0 s" in check.evidence.sentence
+        check.evidence.sentence and "40 s at +29.0 s..+69.0 s" in check.evidence.sentence
 
 
 def test_the_same_connect_errors_outside_the_declared_window_fail():
@@ -80,7 +80,7 @@ def test_a_pod_kill_or_rollout_cannot_declare_its_errors_away():
     for mark, spec_of, start in (rollout, kill):
         frame = pd.concat([streams(20, 0, 120, pod=A), connect_errors(start, start + 6, "kill")], ignore_index=True)
         data = run(frame, mark, spec_of=spec_of)
-        honoured, refused = declared_outages(data)
+        honoured, refused = declared(data, 2.0)
         assert not honoured and len(refused) == 1
         check = by_name(evaluate_readiness(data, ClusterConfig(), T0))["readiness.connect_errors"]
         assert check.verdict == "fail" and check.measured == 10
@@ -142,3 +142,38 @@ def test_stale_metrics_at_zero_replicas_are_set_aside_and_with_replicas_they_fai
     _, check = freshness_run(3)
     assert check.verdict == "fail" and np.isclose(check.measured, 29.0), check.evidence.sentence
     assert "set aside" not in check.evidence.sentence
+
+
+def knob_run(frame):
+    """Pod b (the knob's old template) leaves the endpoints at 30 s and is last seen at 44 s; the restore rollout
+    is marked 20..40 s; pod c (the new template, created at 25 s) takes over."""
+    gone = lambda t: True if t < 30 else (False if t < 45 else None)  # noqa: E731
+    placed = {B: ("node-b1", "zone-b"), C: ("node-c1", "zone-c")}
+    frame_pods = pods(SAMPLES, placed, {C: {"template_hash": "newhash", "created": T0 + 25}})
+    frame_pods = frame_pods[(frame_pods["pod"] != B) | (frame_pods["time"] <= T0 + 44)]
+    return cluster(stream_frame=frame, pods=frame_pods,
+                   mark_frame=outage_marks(("restore-the-knobs", 20, 40), intended="errors",
+                                           experiment="An error rate above 1 % on every pod pages (HighErrorRate)"),
+                   endpoints=endpoints(SAMPLES, {B: gone, C: lambda t: t >= 26}), deployments=deployments(SAMPLES))
+
+
+def late_on_b(start, end, error, outcome="http_error", prefix="b"):
+    frame = streams(5, start, end, pod=B, prefix=prefix, outcome=outcome)
+    return frame.assign(error=error)
+
+
+def test_injected_errors_are_set_aside_only_in_their_window_and_only_the_injected_answer():
+    injected = late_on_b(33, 43, "INTERNAL_ERROR")
+    check = by_name(evaluate_readiness(knob_run(injected), ClusterConfig(endpoint_grace_s=2.0), T0))[
+        "readiness.after_unready"]
+    assert check.verdict == "pass", check.evidence.sentence
+    assert "5 failed stream(s) sent to a pod that had left the endpoints answering the injected INTERNAL_ERROR in " \
+           "the declared error injection of An error rate above 1 % on every pod pages (HighErrorRate) " \
+           "(restore-the-knobs, 24 s at +20.0 s..+44.0 s)" in check.evidence.sentence
+    drained = late_on_b(33, 43, "SERVICE_UNAVAILABLE", prefix="drain")  # a draining pod's 503: the rollout's harm
+    cut = late_on_b(33, 43, None, outcome="truncated", prefix="cut")
+    after = late_on_b(44.5, 50, "INTERNAL_ERROR", prefix="after")  # the old pods are gone: not the knob's answer
+    for frame in (drained, cut, after):
+        check = by_name(evaluate_readiness(knob_run(pd.concat([injected, frame], ignore_index=True)),
+                                           ClusterConfig(endpoint_grace_s=2.0), T0))["readiness.after_unready"]
+        assert check.verdict == "fail" and check.measured == 5, check.evidence.sentence

@@ -1,6 +1,7 @@
-"""An intended outage declares itself where its action is defined (@intended_outage): the fault-marks control
-writes `outage` into the run's marks from the provider function, never from the experiment file, and never for a
-hard fault; pod kills, drains, zone failures, rollouts and the fault-knob rollouts are no outage."""
+"""An intended outage or error injection declares itself where its action is defined (@intended_outage,
+@intended_errors): the fault-marks control writes `intended` into the run's marks from the provider function,
+never from the experiment file, and never for a hard fault; pod kills, drains, zone failures and rollouts declare
+nothing."""
 
 from __future__ import annotations
 
@@ -23,18 +24,20 @@ NOT_OUTAGES = [
     action("experiments.afchaos.node.actions", "drain_nodes_respecting_pdb"),
     action("experiments.afchaos.zone.actions", "fail_zone", zone="zone-a"),
     action("chaosk8s.deployment.actions", "rollout_deployment", name="agentflow"),
-    action("experiments.afchaos.deployment.faults", "set_fault_knobs", knobs={"--error-rate": "0.2"}),
     action("experiments.afchaos.deployment.faults", "restore_replicas"),
 ]
+KNOBS = [action("experiments.afchaos.deployment.faults", "set_fault_knobs", knobs={"--error-rate": "0.2"}),
+         action("experiments.afchaos.deployment.faults", "restore_fault_knobs")]
 
 
-def test_scale_to_zero_is_the_declared_outage():
-    assert marks.is_outage(SCALE_TO_ZERO) and not marks.is_hard(SCALE_TO_ZERO)
+def test_scale_to_zero_is_the_declared_outage_and_the_error_knob_an_error_injection():
+    assert marks.intended(SCALE_TO_ZERO) == "outage" and not marks.is_hard(SCALE_TO_ZERO)
+    assert [marks.intended(a) for a in KNOBS] == ["errors", "errors"]
 
 
 @pytest.mark.parametrize("activity", NOT_OUTAGES, ids=lambda a: a["provider"]["func"])
-def test_kills_drains_and_rollouts_are_no_outage(activity):
-    assert not marks.is_outage(activity)
+def test_kills_drains_and_rollouts_declare_nothing(activity):
+    assert marks.intended(activity) is None
 
 
 def test_a_hard_fault_is_never_an_outage(tmp_path, monkeypatch):
@@ -43,9 +46,9 @@ def test_a_hard_fault_is_never_an_outage(tmp_path, monkeypatch):
         "@intended_outage\n@hard_fault\ndef power_off_all() -> dict:\n    return {}\n\n\n"
         "@intended_outage\ndef kill_all(grace_period: int = 30) -> dict:\n    return {}\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert not marks.is_outage(action("my_outages", "power_off_all"))
-    assert not marks.is_outage(action("my_outages", "kill_all", grace_period=0))  # a grace-0 kill is hard
-    assert marks.is_outage(action("my_outages", "kill_all"))
+    assert marks.intended(action("my_outages", "power_off_all")) is None
+    assert marks.intended(action("my_outages", "kill_all", grace_period=0)) is None  # a grace-0 kill is hard
+    assert marks.intended(action("my_outages", "kill_all")) == "outage"
 
 
 def test_the_control_writes_the_declaration_into_the_run_directory(tmp_path, monkeypatch):
@@ -58,6 +61,6 @@ def test_the_control_writes_the_declaration_into_the_run_directory(tmp_path, mon
     assert marks.write_marks_parquet(tmp_path / "chaos") == 2
     frame = load_cluster(tmp_path, with_streams=False).marks
     assert frame is not None
-    assert dict(zip(frame["activity"], frame["outage"], strict=True)) == {
-        "scale-to-zero-for": True, "terminate-pods-serving-long-streams": False}
+    assert dict(zip(frame["activity"], frame["intended"], strict=True)) == {
+        "scale-to-zero-for": "outage", "terminate-pods-serving-long-streams": None}
     assert set(frame["experiment"]) == {"Every pod down pages (AgentFlowDown)"}

@@ -1,4 +1,4 @@
-"""Control: one mark per method activity (start/end, name, status, hard fault, intended outage) into
+"""Control: one mark per method activity (start/end, name, status, hard fault, what it breaks on purpose) into
 `chaos/marks.parquet` of the run directory, so analysis can draw fault windows on the shared time axis. Marks are
 appended to `chaos/marks.jsonl` as they happen (a killed run keeps them) and converted to parquet after the
 experiment.
@@ -18,7 +18,7 @@ from chaoslib.types import Activity, Configuration, Experiment, Journal, Run, Se
 
 from experiments.afchaos import journal, safety
 from experiments.afchaos.hard import declared_hard
-from experiments.afchaos.outage import declared_outage
+from experiments.afchaos.outage import declared_intent
 from rundir.layout import MARKS_FILE, MARKS_JSONL
 from rundir.schemas import MARKS_SCHEMA
 
@@ -51,7 +51,7 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
         return
     mark = {"experiment": _title.get("name", "experiment"), "activity": name, "kind": context.get("type"),
             "start": start, "end": time.time(), "status": (state or {}).get("status"), "hard": is_hard(context),
-            "outage": is_outage(context)}
+            "intended": intended(context)}
     with open(directory / MARKS_JSONL_NAME, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(mark) + "\n")
 
@@ -67,11 +67,14 @@ def is_hard(activity: Activity) -> bool:
     return graceless or declared_hard(provider.get("module"), provider.get("func"))
 
 
-def is_outage(activity: Activity) -> bool:
-    """An intended outage of the whole workload: an activity declared `@intended_outage` where it is defined
-    (`scale_to_zero_for`; experiments/afchaos/outage.py). Never a hard fault, whatever its arguments say."""
+def intended(activity: Activity) -> str | None:
+    """What the activity breaks on purpose, as declared where it is defined (experiments/afchaos/outage.py):
+    "outage" (`scale_to_zero_for`), "errors" (the error knob's rollouts) or None. Never for a hard fault, whatever
+    its arguments say."""
+    if is_hard(activity):
+        return None
     provider = activity.get("provider") or {}
-    return not is_hard(activity) and declared_outage(provider.get("module"), provider.get("func"))
+    return declared_intent(provider.get("module"), provider.get("func"))
 
 
 def after_experiment_control(context: Experiment, state: Journal, configuration: Configuration = None,

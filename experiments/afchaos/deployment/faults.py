@@ -20,7 +20,7 @@ from chaoslib.types import Configuration, Secrets
 from experiments.afchaos import safety
 from experiments.afchaos.deployment.probes import rollout_complete
 from experiments.afchaos.k8s import Api, namespace
-from experiments.afchaos.outage import intended_outage
+from experiments.afchaos.outage import intended_errors, intended_outage
 
 __all__ = ["restore_fault_knobs", "restore_replicas", "scale_to_zero_for", "set_fault_knobs"]
 
@@ -49,6 +49,7 @@ def _hold(seconds: float, configuration: Configuration) -> None:
         time.sleep(seconds)  # the fault's declared duration (the experiment's own timing, bounded)
 
 
+@intended_errors
 def set_fault_knobs(knobs: dict[str, str], hold_seconds: float = 0, name: str = "agentflow", ns: str | None = None,
                     container: str = "agentflow", timeout: float = 300, configuration: Configuration = None,
                     secrets: Secrets = None) -> dict[str, Any]:
@@ -75,6 +76,7 @@ def set_fault_knobs(knobs: dict[str, str], hold_seconds: float = 0, name: str = 
             "held_seconds": hold_seconds}
 
 
+@intended_errors
 def restore_fault_knobs(name: str = "agentflow", ns: str | None = None, container: str = "agentflow",
                         timeout: float = 300, configuration: Configuration = None,
                         secrets: Secrets = None) -> dict[str, Any]:
