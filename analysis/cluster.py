@@ -36,7 +36,7 @@ from rundir.layout import (
 CLUSTER_COLUMNS: dict[str, tuple[str, ...]] = {table: cluster_columns(table, CORE) for table in TABLES}
 # columns read when the file has them (the LATE tier: older runs lack them)
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {t: cluster_columns(t, LATE) for t in TABLES}
-MARK_OPTIONAL = MARKS_LATE  # a hard fault (grace-0 kill, failed machines): analysis/checks/hard_faults.py
+MARK_OPTIONAL = MARKS_LATE  # hard: analysis/checks/hard_faults.py; intended: analysis/checks/outage.py
 MARK_COLUMNS = tuple(name for name, _ in MARKS if name not in MARK_OPTIONAL)
 STREAM_COLUMNS = ("stream_id", "pod", "scheduled", "sent", "headers", "first_token", "end", "outcome", "error",
                   "endpoint", "expected_s")
@@ -136,10 +136,13 @@ def _marks(run_dir: Path) -> pd.DataFrame | None:
         if rows is None:
             return None
         frame = pd.DataFrame(rows, columns=[*MARK_COLUMNS, *MARK_OPTIONAL])
-    if "hard" not in frame.columns:
-        frame["hard"] = False
     frame = frame.astype({"start": float, "end": float})
+    if "hard" not in frame.columns:  # older runs: no hard fault
+        frame["hard"] = False
     frame["hard"] = frame["hard"].astype(object).where(frame["hard"].notna(), False).astype(bool)
+    if "intended" not in frame.columns:  # older runs: nothing declared intended
+        frame["intended"] = None
+    frame["intended"] = frame["intended"].astype(object).where(frame["intended"].notna(), None)
     return frame.sort_values("start", kind="stable").reset_index(drop=True)
 
 

@@ -58,13 +58,16 @@ class Analysis:
 
     @property
     def mark_spans(self) -> list[tuple[str, float, float]]:
-        """(activity, start_s, end_s) of every fault mark (chaos/marks.parquet), in time order."""
+        """(activity, start_s, end_s) of every fault mark (chaos/marks.parquet), in time order; a mark its
+        experiment declared an intended outage or error injection (analysis/checks/outage.py) is labelled so."""
         marks = self.cluster.marks if self.cluster is not None else None
         if marks is None or not len(marks):
             return []
         origin = self.run.origin
-        return [(str(a), float(s - origin), float((e if np.isfinite(e) else s) - origin))
-                for a, s, e in zip(marks["activity"], marks["start"], marks["end"], strict=True)]
+        intended = marks["intended"] if "intended" in marks.columns else pd.Series(None, index=marks.index)
+        label = {"outage": " (declared outage)", "errors": " (declared error injection)"}
+        return [(f"{a}{label.get(str(i), '')}", float(s - origin), float((e if np.isfinite(e) else s) - origin))
+                for a, s, e, i in zip(marks["activity"], marks["start"], marks["end"], intended, strict=True)]
 
 
 def _outcomes(run: RunData) -> dict[str, int]:

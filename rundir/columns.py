@@ -64,12 +64,12 @@ LOADGEN: tuple[Column, ...] = (
     ("users", "int32"), ("dispatch_lag_p99", "float64"), ("dropped", "int32"),
 )
 
-# chaos/marks.parquet; `hard` is LATE (older runs lack it: read as false).
+# chaos/marks.parquet; `hard` and `intended` are LATE (older runs lack them: read as false / null).
 MARKS: tuple[Column, ...] = (
     ("experiment", "string"), ("activity", "string"), ("kind", "string"), ("start", "float64"),
-    ("end", "float64"), ("status", "string"), ("hard", "bool"),
+    ("end", "float64"), ("status", "string"), ("hard", "bool"), ("intended", "string"),
 )
-MARKS_LATE = ("hard",)
+MARKS_LATE = ("hard", "intended")
 
 CORE, LATE, EXTRA = "core", "late", "extra"
 S, F, I, B = "string", "float64", "int32", "bool"  # noqa: E741

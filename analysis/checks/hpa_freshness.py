@@ -8,6 +8,9 @@ Limit: 3 metric windows (the windows PodMetrics report), at least 2 HPA sync per
 scrape period plus the kubelet's resolution stay well inside it. Stale samples less than 2.5 samples apart form
 one window. A window counts (fails the check, makes hpa.scale_up_reaction judge a step as due) when it lasts
 2 sync periods + 1 metric window or more: shorter ones are the moments a rollout's new pods have no sample yet.
+While the HPA's target is at 0 replicas (current_replicas 0 with min_replicas >= 1) upstream disables autoscaling
+(ScalingActive False, ScalingDisabled): no metrics are fetched nor needed, so stale samples then are set aside and
+counted in the sentence; the same stretch with replicas > 0 is judged as usual.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import fmt
-from analysis.checks.kube import ClusterConfig, skipped
+from analysis.checks.kube import ClusterConfig, asof, skipped
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
 
@@ -85,9 +88,26 @@ def _samples(cluster: ClusterData, limit: float) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).sort_values("time", kind="stable")
 
 
+def scaling_disabled(cluster: ClusterData, times: np.ndarray) -> np.ndarray:
+    """Per time: the HPA's target was at 0 replicas in the latest cluster/hpa sample (upstream disables autoscaling
+    then: metrics are neither fetched nor needed)."""
+    hpa = cluster.frame("hpa")
+    if hpa is None or not len(hpa) or not len(times):
+        return np.zeros(len(times), dtype=bool)
+    off = ((hpa["current_replicas"] == 0) & (hpa["min_replicas"] >= 1)).to_numpy(np.float64)
+    return asof(np.asarray(times, dtype=np.float64), hpa["time"].to_numpy(np.float64), off) == 1.0
+
+
+def _judged_samples(cluster: ClusterData, sync_period: float) -> tuple[pd.DataFrame, int]:
+    """The stale samples to judge, and how many were set aside while scaling was disabled."""
+    samples = _samples(cluster, limit_s(cluster, sync_period))
+    off = scaling_disabled(cluster, samples["time"].to_numpy(np.float64))
+    return samples[~off], int(off.sum())
+
+
 def stale_windows(cluster: ClusterData, sync_period: float) -> list[StaleWindow]:
     """The windows in which the HPA's metrics were stale or missing (see the module docstring)."""
-    samples = _samples(cluster, limit_s(cluster, sync_period))
+    samples, _ = _judged_samples(cluster, sync_period)
     if not len(samples):
         return []
     ticks = cluster.frame("hpa")
@@ -129,6 +149,9 @@ def evaluate_freshness(cluster: ClusterData, config: ClusterConfig, origin: floa
         return skipped(name, "hpa", cluster.reason("cluster/pod_metrics.parquet"))
     limit = limit_s(cluster, config.hpa_sync_period_s)
     windows = stale_windows(cluster, config.hpa_sync_period_s)
+    _, disabled = _judged_samples(cluster, config.hpa_sync_period_s)
+    aside = (f" {disabled} stale sample(s) while the target was at 0 replicas are set aside: the HPA disables "
+             "scaling there and fetches no metrics." if disabled else "")
     shortest = min_duration_s(cluster, config.hpa_sync_period_s)
     long = [w for w in windows if w.end - w.start >= shortest]
     total = sum(w.end - w.start for w in windows)
@@ -138,12 +161,12 @@ def evaluate_freshness(cluster: ClusterData, config: ClusterConfig, origin: floa
                                                                        "from the HPA's conditions only)"
         return CheckResult(name, "pass", total, shortest, "s", Evidence(
             f"The HPA's metrics were fresh: no stale stretch (PodMetrics older than {limit:.0f} s, the metrics API "
-            f"failing, or FailedGet*Metric) lasting {shortest:g} s (2 syncs + 1 metric window){extra}{source}."),
+            f"failing, or FailedGet*Metric) lasting {shortest:g} s (2 syncs + 1 metric window){extra}{source}.{aside}"),
             "hpa")
     shown = "; ".join(w.describe(origin) for w in long[:5])
     sentence = (f"The HPA's metrics were stale or missing for {fmt.seconds(total)} in {len(long)} window(s) of "
                 f"{shortest:g} s or more (limit {limit:.0f} s old): {shown}. The HPA decided on what it was "
-                "served: its reaction to load in these windows was late by their length.")
+                "served: its reaction to load in these windows was late by their length." + aside)
     span = (long[0].start - origin, long[-1].end - origin)
     return CheckResult(name, "fail", total, shortest, "s", Evidence(sentence, span, (), {
         "stale_windows": [{"start_s": w.start - origin, "end_s": w.end - origin, "worst_age_s": w.worst_age_s,

@@ -5,6 +5,10 @@
                     only deployment) >= desired_healthy of the latest cluster/pdb sample; measured = the lowest
                     Ready count seen, threshold = the floor. With no PDB at all, the floor the experiment declared
                     (chaos/floor.jsonl, its floor-watch `min_ready`) is judged instead: no PDB protects it.
+                    A PDB governs evictions only (upstream: the eviction API refuses them below the budget; the
+                    workload's owner changing its scale is no disruption). So samples in which the owner had scaled
+                    the deployment below the floor (cluster/deployments `spec_replicas` < floor), and those after
+                    it scaled back until Ready reached the floor again, are set aside and counted in the sentence.
   pdb.denials       PDB 429 denials counted from chaos/drains.jsonl (information: pass, measured = count)
   pdb.drains        every drain in chaos/drains.jsonl completed; a "stuck" drain fails naming its node(s), the
                     pods left and the budget message that blocked it
@@ -47,23 +51,48 @@ def ready_counts(pods: pd.DataFrame, owner: pd.Series, deployment: str) -> pd.Se
     return healthy.groupby("time").size().reindex(times, fill_value=0)
 
 
+def scaled_below(times: np.ndarray, ready: np.ndarray, floor: np.ndarray, scale: pd.DataFrame | None) -> np.ndarray:
+    """Per sample: the owner had scaled the deployment below the floor (`scale`: its cluster/deployments rows), or
+    it is still climbing back from that (Ready below the floor since such a sample)."""
+    if scale is None or not len(scale):
+        return np.zeros(len(times), dtype=bool)
+    spec = asof(times, scale["time"].to_numpy(np.float64), scale["spec_replicas"].to_numpy(np.float64))
+    owned = np.isfinite(spec) & (spec < floor)
+    out = owned.copy()
+    for i in range(1, len(times)):
+        out[i] = out[i] or (out[i - 1] and ready[i] < floor[i])
+    return out
+
+
+def _aside(count: int, deployment: str) -> str:
+    if not count:
+        return ""
+    return (f" {count} sample(s) in which the owner had scaled {deployment} below the floor (or it was climbing "
+            "back from that) are set aside: a PDB governs evictions, not the workload's own scale.")
+
+
 def floor_check(name: str, pdb_rows: pd.DataFrame, pods: pd.DataFrame, owner: pd.Series, deployment: str,
-                marks: pd.DataFrame, origin: float, label: str | None = None) -> CheckResult:
+                marks: pd.DataFrame, origin: float, label: str | None = None,
+                scale: pd.DataFrame | None = None) -> CheckResult:
     pdb = str(pdb_rows["name"].iloc[0])
     label = label or f"PDB {pdb}"
     counts = ready_counts(pods, owner, deployment)
     times = counts.index.to_numpy(np.float64)
     floor = asof(times, pdb_rows["time"].to_numpy(np.float64), pdb_rows["desired_healthy"].to_numpy(np.float64))
-    judged = _in_marks(times, marks) & np.isfinite(floor)
-    if not judged.any():
-        return skipped(name, "pdb", "no cluster/pods sample inside a fault mark", "replicas")
     ready = counts.to_numpy(np.float64)
+    marked = _in_marks(times, marks) & np.isfinite(floor)
+    owned = marked & scaled_below(times, ready, floor, scale)
+    judged = marked & ~owned
+    aside = _aside(int(owned.sum()), deployment)
+    if not judged.any():
+        return skipped(name, "pdb", "no cluster/pods sample inside a fault mark" + (
+            f" that the PDB governs;{aside}" if aside else ""), "replicas")
     below = judged & (ready < floor)
     lowest = float(ready[judged].min())
     threshold = float(floor[judged][np.argmin(ready[judged])])
     if not below.any():
         sentence = (f"{label}: Ready replicas of {deployment} stayed at or above the floor in all "
-                    f"{int(judged.sum())} samples during faults; lowest {lowest:g} vs floor {threshold:g}.")
+                    f"{int(judged.sum())} samples during faults; lowest {lowest:g} vs floor {threshold:g}.{aside}")
         return CheckResult(name, "pass", lowest, threshold, "replicas",
                            Evidence(sentence, window(times[judged], origin), (label,)), "pdb")
     first = times[below][0]
@@ -72,7 +101,8 @@ def floor_check(name: str, pdb_rows: pd.DataFrame, pods: pd.DataFrame, owner: pd
     objects = listed([label, *(f"{p} on {n}" for p, n in zip(down["pod"], down["node"], strict=True))])
     sentence = (f"{label}: Ready replicas of {deployment} fell below the floor in {int(below.sum())} samples during "
                 f"faults, first at {fmt.offset(first - origin)}: {ready[below][0]:g} Ready < floor "
-                f"{floor[below][0]:g}. Not ready or terminating then: {', '.join(down['pod']) or 'none listed'}.")
+                f"{floor[below][0]:g}. Not ready or terminating then: {', '.join(down['pod']) or 'none listed'}."
+                f"{aside}")
     return CheckResult(name, "fail", float(ready[below].min()), float(floor[below][0]), "replicas",
                        Evidence(sentence, window(times[below], origin), objects), "pdb")
 
@@ -109,6 +139,14 @@ def drain_checks(cluster: ClusterData, origin: float) -> list[CheckResult]:
                                  Evidence(sentence, span, listed(objects)), "pdb")]
 
 
+def _scale(deployments: pd.DataFrame | None, name: str) -> pd.DataFrame | None:
+    """The cluster/deployments rows of `name` (its owner-set scale over time), or None."""
+    if deployments is None or "spec_replicas" not in deployments.columns:
+        return None
+    rows = deployments[deployments["name"] == name]
+    return rows.sort_values("time") if len(rows) else None
+
+
 def _experiment_floor(cluster: ClusterData) -> pd.DataFrame | None:
     """chaos/floor.jsonl as pdb rows (time, name, desired_healthy), or None without records."""
     rows = [r for r in cluster.records.get("floor") or []
@@ -131,7 +169,7 @@ def evaluate_pdb(cluster: ClusterData, origin: float) -> list[CheckResult]:
             owner = deployment_of_pods(pods, cluster.frame("replicasets"), names)
             label = f"no PDB (the experiment's floor min_ready {experiment_floor['desired_healthy'].iloc[-1]:g})"
             results.append(floor_check("pdb.floor", experiment_floor, pods, owner, names[0], cluster.marks, origin,
-                                       label))
+                                       label, _scale(deployments, names[0])))
         else:
             results.append(skipped("pdb.floor", "pdb", "no PDB, and the experiment floor cannot be mapped to one "
                                    "deployment"))
@@ -150,7 +188,8 @@ def evaluate_pdb(cluster: ClusterData, origin: float) -> list[CheckResult]:
             if target is None:
                 results.append(skipped(check, "pdb", f"cannot tell which deployment PDB {name} covers"))
                 continue
-            results.append(floor_check(check, rows, pods, owner, target, cluster.marks, origin))
+            results.append(floor_check(check, rows, pods, owner, target, cluster.marks, origin,
+                                       scale=_scale(deployments, target)))
     return results + drain_checks(cluster, origin)
 
 

@@ -11,6 +11,12 @@
   readiness.connect_errors     no connect_error stream scheduled during a rolling restart (a mark whose activity
                                names a rollout/restart, until the deployment is fully updated and Ready again)
                                or a scale-up (spec_replicas rose, until Ready caught up)
+
+What an experiment declared it breaks on purpose (a mark's `intended`: "outage", every pod taken away, confirmed
+by the workload at 0 replicas; "errors", the reference server's injected error answers; analysis/checks/outage.py)
+is set aside by readiness.after_unready and readiness.connect_errors inside that window only, by the stream's sent
+(scheduled) time, and the sentence says how many, naming the experiment and the window's seconds. The same
+streams outside it are judged as usual.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import pandas as pd
 from analysis import fmt
 from analysis.checks.context import Check, CheckContext
 from analysis.checks.kube import ClusterConfig, listed, skipped, window
+from analysis.checks.outage import declared, inside, set_aside
 from analysis.checks.result import CheckResult, Evidence
 from analysis.cluster import ClusterData
 
@@ -37,13 +44,14 @@ def _served(cluster: ClusterData) -> pd.DataFrame | None:
     return served if len(served) else None
 
 
-def _result(name: str, bad: pd.DataFrame, total: int, what: str, origin: float, ok_text: str) -> CheckResult:
+def _result(name: str, bad: pd.DataFrame, total: int, what: str, origin: float, ok_text: str,
+            aside: str = "") -> CheckResult:
     if not len(bad):
-        return CheckResult(name, "pass", 0, 0, "streams", Evidence(ok_text), "readiness")
+        return CheckResult(name, "pass", 0, 0, "streams", Evidence(ok_text + aside), "readiness")
     objects = listed([f"{r.pod}: stream {r.stream_id} sent {fmt.offset(r.sent - origin)}, headers "
                       f"{fmt.offset(r.headers - origin)}" for r in bad.itertuples()])
     sentence = (f"{len(bad)} of {total} streams {what}; pods: "
-                f"{', '.join(sorted(set(bad['pod'].astype(str))))}.")
+                f"{', '.join(sorted(set(bad['pod'].astype(str))))}.{aside}")
     evidence = Evidence(sentence, window(bad["headers"], origin), objects)
     return CheckResult(name, "fail", len(bad), 0, "streams", evidence,
                        "readiness")
@@ -98,12 +106,17 @@ def after_unready(cluster: ClusterData, served: pd.DataFrame, grace: float, orig
         benign += int((late["outcome"] == "ok").sum()) if "outcome" in late.columns else 0
         bad_rows.append(late[late["outcome"] != "ok"] if "outcome" in late.columns else late)
     bad = pd.concat(bad_rows) if bad_rows else served.iloc[:0]
+    windows, refused = declared(cluster, grace)
+    sent = bad["sent" if "sent" in bad.columns else "headers"].to_numpy(np.float64)
+    aside = set_aside("failed stream(s) sent to a pod that had left the endpoints", bad, sent, windows, refused,
+                      origin)
+    bad = bad[~inside(bad, sent, windows)]
     note = (f" {benign} stream(s) did reach a pod after it left the endpoints and completed ok (kept-alive "
             "connections to a pod still serving)." if benign else "")
     return _result("readiness.after_unready", bad, len(served),
                    f"were sent to their pod more than {grace:g} s after it left the ready endpoints and failed",
                    origin, f"No failed stream reached a pod more than {grace:g} s after it left the ready endpoints "
-                   f"({len(spans)} pod(s) left them during the run).{note}")
+                   f"({len(spans)} pod(s) left them during the run).{note}", aside)
 
 
 def disruption_windows(cluster: ClusterData) -> list[tuple[str, float, float]]:
@@ -130,7 +143,7 @@ def disruption_windows(cluster: ClusterData) -> list[tuple[str, float, float]]:
     return out
 
 
-def connect_errors(cluster: ClusterData, origin: float) -> CheckResult:
+def connect_errors(cluster: ClusterData, grace: float, origin: float) -> CheckResult:
     name = "readiness.connect_errors"
     spans = disruption_windows(cluster)
     if not spans:
@@ -139,21 +152,26 @@ def connect_errors(cluster: ClusterData, origin: float) -> CheckResult:
     assert s is not None
     errors = s[s["outcome"] == "connect_error"]
     sched = errors["scheduled"].to_numpy(np.float64)
-    inside = np.zeros(len(errors), dtype=bool)
+    windows, refused = declared(cluster, grace)
+    intended = inside(errors, sched, windows)
+    hit = np.zeros(len(errors), dtype=bool)
     hits = []
     for what, start, end in spans:
         here = (sched >= start) & (sched <= end)
-        if here.any():
-            hits.append(f"{what}: {int(here.sum())}")
-        inside |= here
-    bad = errors[inside]
+        if (here & ~intended).any():
+            hits.append(f"{what}: {int((here & ~intended).sum())}")
+        hit |= here
+    aside = set_aside("connect_error stream(s)", errors[hit], sched[hit], windows, refused, origin)
+    bad = errors[hit & ~intended]
     listing = "; ".join(f"{w} {fmt.offset(a - origin)}..{fmt.offset(b - origin)}" for w, a, b in spans)
     if not len(bad):
         return CheckResult(name, "pass", 0, 0, "streams",
-                           Evidence(f"No connect_error during {len(spans)} disruption(s): {listing}."), "readiness")
+                           Evidence(f"No connect_error during {len(spans)} disruption(s): {listing}.{aside}"),
+                           "readiness")
     objects = listed([f"stream {r.stream_id} ({r.error if isinstance(r.error, str) else 'connect_error'})"
                       for r in bad.itertuples()])
-    sentence = f"{len(bad)} connect_error stream(s) during rollouts/scale-ups ({', '.join(hits)}); windows: {listing}."
+    sentence = (f"{len(bad)} connect_error stream(s) during rollouts/scale-ups ({', '.join(hits)}); windows: "
+                f"{listing}.{aside}")
     return CheckResult(name, "fail", len(bad), 0, "streams", Evidence(sentence, window(bad["scheduled"], origin),
                                                                       objects), "readiness")
 
@@ -177,7 +195,7 @@ def evaluate_readiness(cluster: ClusterData, config: ClusterConfig, origin: floa
     else:
         results.append(after_unready(cluster, served, config.endpoint_grace_s, origin) if served is not None
                        else skipped("readiness.after_unready", "readiness", no_pod))
-    return [*results, connect_errors(cluster, origin)]
+    return [*results, connect_errors(cluster, config.endpoint_grace_s, origin)]
 
 
 def check(ctx: CheckContext) -> list[CheckResult]:

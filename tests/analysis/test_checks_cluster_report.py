@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from analysis_runs import make_streams, write_run
-from cluster_runs import T0, write_chaos_run
+from cluster_runs import T0, marks, write_chaos_run
 
 from analysis.cluster import load_cluster
 from analysis.columnar import RunDirError
@@ -118,3 +118,16 @@ def test_bad_behavior_json_names_file_and_column(tmp_path):
     with pytest.raises(RunDirError, match=r"cluster/hpa\.parquet column behavior: not valid JSON"):
         behavior("{not json")
     assert behavior(None)[1]["stabilizationWindowSeconds"] == 300  # upstream default scale-down window
+
+
+def test_declared_windows_are_labelled_on_the_timeline(tmp_path):
+    from analysis.rundir import load_for_report
+    from analysis.verdict import analyse
+
+    run = write_chaos_run(tmp_path / "declared")
+    frame = marks(("every-pod-down", 40, 45), ("error-rate-on-every-pod", 10, 20), ("terminate-pod", 50, 51))
+    frame["intended"] = ["outage", "errors", None]
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), run / "chaos" / "marks.parquet")
+    spans = analyse(load_for_report(run)).mark_spans
+    assert [s[0] for s in spans] == ["error-rate-on-every-pod (declared error injection)",
+                                     "every-pod-down (declared outage)", "terminate-pod"]

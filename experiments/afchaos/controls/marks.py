@@ -1,6 +1,7 @@
-"""Control: one mark per method activity (start/end, name, status) into `chaos/marks.parquet` of the run
-directory, so analysis can draw fault windows on the shared time axis. Marks are appended to
-`chaos/marks.jsonl` as they happen (a killed run keeps them) and converted to parquet after the experiment.
+"""Control: one mark per method activity (start/end, name, status, hard fault, what it breaks on purpose) into
+`chaos/marks.parquet` of the run directory, so analysis can draw fault windows on the shared time axis. Marks are
+appended to `chaos/marks.jsonl` as they happen (a killed run keeps them) and converted to parquet after the
+experiment.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from chaoslib.types import Activity, Configuration, Experiment, Journal, Run, Se
 
 from experiments.afchaos import journal, safety
 from experiments.afchaos.hard import declared_hard
+from experiments.afchaos.outage import declared_intent
 from rundir.layout import MARKS_FILE, MARKS_JSONL
 from rundir.schemas import MARKS_SCHEMA
 
@@ -48,7 +50,8 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
     if directory is None:
         return
     mark = {"experiment": _title.get("name", "experiment"), "activity": name, "kind": context.get("type"),
-            "start": start, "end": time.time(), "status": (state or {}).get("status"), "hard": is_hard(context)}
+            "start": start, "end": time.time(), "status": (state or {}).get("status"), "hard": is_hard(context),
+            "intended": intended(context)}
     with open(directory / MARKS_JSONL_NAME, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(mark) + "\n")
 
@@ -62,6 +65,16 @@ def is_hard(activity: Activity) -> bool:
     grace = arguments.get("grace_period", arguments.get("gracePeriodSeconds"))
     graceless = grace is not None and str(grace).strip() == "0"
     return graceless or declared_hard(provider.get("module"), provider.get("func"))
+
+
+def intended(activity: Activity) -> str | None:
+    """What the activity breaks on purpose, as declared where it is defined (experiments/afchaos/outage.py):
+    "outage" (`scale_to_zero_for`), "errors" (the error knob's rollouts) or None. Never for a hard fault, whatever
+    its arguments say."""
+    if is_hard(activity):
+        return None
+    provider = activity.get("provider") or {}
+    return declared_intent(provider.get("module"), provider.get("func"))
 
 
 def after_experiment_control(context: Experiment, state: Journal, configuration: Configuration = None,

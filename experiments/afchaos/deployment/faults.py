@@ -22,6 +22,7 @@ from chaoslib.types import Configuration, Secrets
 from experiments.afchaos import safety
 from experiments.afchaos.deployment.probes import rollout_complete
 from experiments.afchaos.k8s import Api, namespace
+from experiments.afchaos.outage import intended_errors, intended_outage
 
 __all__ = ["restore_fault_knobs", "restore_replicas", "scale_to_zero_for", "set_fault_knobs"]
 
@@ -86,6 +87,7 @@ def _containers(dep: dict[str, Any]) -> list[dict[str, Any]]:
     return dep["spec"]["template"]["spec"]["containers"]
 
 
+@intended_errors
 def set_fault_knobs(knobs: dict[str, str], hold_seconds: float = 0, name: str = "agentflow", ns: str | None = None,
                     container: str = "agentflow", timeout: float = 300, configuration: Configuration = None,
                     secrets: Secrets = None) -> dict[str, Any]:
@@ -110,6 +112,7 @@ def set_fault_knobs(knobs: dict[str, str], hold_seconds: float = 0, name: str = 
             "held_seconds": hold_seconds}
 
 
+@intended_errors
 def restore_fault_knobs(name: str = "agentflow", ns: str | None = None, container: str = "agentflow",
                         timeout: float = 300, configuration: Configuration = None,
                         secrets: Secrets = None) -> dict[str, Any]:
@@ -130,6 +133,7 @@ def restore_fault_knobs(name: str = "agentflow", ns: str | None = None, containe
     return {"deployment": name, "restored": True, "args": json.loads(saved)}
 
 
+@intended_outage
 def scale_to_zero_for(seconds: float, name: str = "agentflow", ns: str | None = None, timeout: float = 300,
                       configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Every pod down: scale the Deployment to 0 for `seconds` (its replica count saved in an annotation), then
