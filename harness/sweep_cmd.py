@@ -24,7 +24,7 @@ from kubernetes.client.rest import ApiException
 from analysis import exitcodes
 from analysis.capacity import hpa_target_check
 from experiments.afchaos.controls import children
-from harness import runs
+from harness import processes, runs
 from harness.preflight import check_host, check_target, free_run_dir, run_policy
 from harness.signals import OrderlyStop
 from harness.sweep_cluster import (
@@ -140,6 +140,7 @@ def sweep_command(
                        f"replicas and run {len(steps)} levels of {step_seconds:g} s ({steps} streams per pod) with "
                        f"profile {profile}; nothing started, nothing changed ({directory})")
             raise typer.Exit(exitcodes.PASS)
+        processes.record_self(directory)  # `afsuite recover` tells a killed sweep by it and stops its cluster
         try:
             if tgt is None:
                 tgt = _fresh_cluster(stack, variant or "good", cpu_scale, directory)
