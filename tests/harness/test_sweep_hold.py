@@ -48,3 +48,27 @@ def test_level_cpu_is_the_mean_over_pods_of_samples_inside_the_level():
     assert pods == {"a": pytest.approx(0.6), "b": pytest.approx(0.2)}
     assert util == pytest.approx(0.4)
     assert math.isnan(cpu.utilization(200.0, 230.0)[0])
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--variant", "good", "--state-dir", "/nonexistent"], "--variant"),
+    (["--replicas", "0"], "--replicas"),
+])
+def test_options_that_cannot_go_together_are_refused_before_anything_starts(args, named, tmp_path):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    result = CliRunner().invoke(app, ["sweep", *args, "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code != 0 and named in result.output, result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_dry_run_starts_and_changes_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    result = CliRunner().invoke(app, ["sweep", "--dry-run", "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code == 0 and "DRY RUN" in result.output and "nothing started" in result.output, result.output
+    assert list((tmp_path / "run").iterdir()) == []
