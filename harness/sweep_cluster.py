@@ -4,11 +4,13 @@ each pod's CPU as the HPA reads it (metrics.k8s.io PodMetrics).
 Holding. An HPA would add pods as the levels rise, and a level's streams per pod would stop being concurrency /
 replicas. So the HPA is held: its `minReplicas` and `maxReplicas` are both set to the sweep's replica count (the
 HPA itself then keeps the Deployment there; a Deployment without an HPA is scaled to it), and both are put back
-as they were when the sweep ends, however it ends. Every change goes through the suite's one safety guard
-(`experiments.afchaos.wire`: production refusal, dry run, `chaos/changes.jsonl` in the run directory); the
-restore is a restoring change. On a cluster that is not the local one (not every node carries the label
-`node.kubernetes.io/instance-type: localcluster`), the sweep changes nothing unless `--hold-hpa` allows it; a
-workload that already stands at the asked replica count with no HPA able to move it needs no change at all.
+as they were when the sweep ends, however it ends (Ctrl-C, SIGTERM, an error). The held HPA carries the
+annotation `afsuite.agentflow.dev/sweep-held` with its bounds from before, so `afsuite recover` puts it back after
+a SIGKILL. Every change goes through the suite's one safety guard (`experiments.afchaos.wire`: production
+refusal, dry run, `chaos/changes.jsonl` in the run directory); the restore is a restoring change. On a cluster
+that is not the local one (not every node carries the label `node.kubernetes.io/instance-type: localcluster`),
+the sweep changes nothing unless `--hold-hpa` allows it; a workload that already stands at the asked replica
+count with no HPA able to move it needs no change at all.
 
 CPU. `PodCpu` reads the PodMetrics of the workload's pods every `period` seconds while a level runs. Each
 sample is already an average over the metrics pipeline's window (15 s upstream; `15 / time_factor` on the local
@@ -36,6 +38,14 @@ from harness.target import Target, kube_api_client
 
 Obj = dict[str, Any]
 Echo = Callable[[str], None]
+HELD_ANNOTATION = "afsuite.agentflow.dev/sweep-held"  # on a held HPA: the bounds it had ({"minReplicas", ...})
+
+
+def release_patch(held: str) -> Obj:
+    """The merge patch that gives an HPA back the bounds its HELD_ANNOTATION kept, and drops the annotation."""
+    bounds = json.loads(held)
+    return {"metadata": {"annotations": {HELD_ANNOTATION: None}},
+            "spec": {"minReplicas": bounds.get("minReplicas"), "maxReplicas": int(bounds["maxReplicas"])}}
 
 
 class Kube:
@@ -120,6 +130,10 @@ def read_workload(kube: Kube, target: Target) -> Workload:
         if ref.get("kind") == "Deployment" and ref.get("name") == target.deployment:
             work.hpa_name = hpa["metadata"]["name"]
             work.hpa_bounds = (spec.get("minReplicas"), int(spec["maxReplicas"]))
+            held = (hpa["metadata"].get("annotations") or {}).get(HELD_ANNOTATION)
+            if held:  # a killed sweep held it and nobody ran `afsuite recover`: its real bounds are kept there
+                before = json.loads(held)
+                work.hpa_bounds = (before.get("minReplicas"), int(before["maxReplicas"]))
             for metric in spec.get("metrics") or []:
                 res = metric.get("resource") or {}
                 if metric.get("type") == "Resource" and res.get("name") == "cpu" and \
@@ -142,10 +156,13 @@ def hold(kube: Kube, work: Workload, replicas: int, may_change: bool, echo: Echo
                       "hold the workload yourself and pass --replicas with its replica count")
     with plan.intent("sweep_hold", f"capacity sweep at a fixed {replicas} replicas"):
         if needs_hpa:
-            kube.call("PATCH", hpa_path, {"spec": {"minReplicas": replicas, "maxReplicas": replicas}})
+            low, high = work.hpa_bounds  # type: ignore[misc]
+            kept = json.dumps({"minReplicas": low, "maxReplicas": high})
+            kube.call("PATCH", hpa_path, {"metadata": {"annotations": {HELD_ANNOTATION: kept}},
+                                          "spec": {"minReplicas": replicas, "maxReplicas": replicas}})
             work.changed.append("hpa")
-            echo(f"sweep: HPA {work.hpa_name} held at {replicas} replicas (was min {work.hpa_bounds[0]} max "  # type: ignore[index]
-                 f"{work.hpa_bounds[1]}; put back at the end)")  # type: ignore[index]
+            echo(f"sweep: HPA {work.hpa_name} held at {replicas} replicas (was min {low} max {high}; put back at "
+                 "the end, or by `afsuite recover` after a kill)")
         if needs_scale:
             kube.call("PATCH", dep_path, {"spec": {"replicas": replicas}})
             work.changed.append("deployment")
@@ -158,7 +175,7 @@ def restore(kube: Kube, work: Workload, echo: Echo) -> None:
         if "hpa" in work.changed and work.hpa_bounds is not None:
             low, high = work.hpa_bounds
             kube.call("PATCH", f"/apis/autoscaling/v2/namespaces/{work.namespace}/horizontalpodautoscalers/"
-                               f"{work.hpa_name}", {"spec": {"minReplicas": low, "maxReplicas": high}})
+                               f"{work.hpa_name}", release_patch(json.dumps({"minReplicas": low, "maxReplicas": high})))
             echo(f"sweep: HPA {work.hpa_name} put back to min {low} max {high}")
         elif "deployment" in work.changed:
             kube.call("PATCH", f"/apis/apps/v1/namespaces/{work.namespace}/deployments/{work.deployment}",

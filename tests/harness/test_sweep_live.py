@@ -80,3 +80,38 @@ def test_a_cluster_not_known_to_be_local_is_refused_unless_hold_hpa_allows_it(cl
     finally:
         call(cluster, "PATCH", f"/api/v1/nodes/{node}", {"metadata": {"labels": {
             "node.kubernetes.io/instance-type": "localcluster"}}})
+
+
+def test_a_killed_sweep_leaves_the_hpa_held_and_recover_puts_it_back(cluster, tmp_path):
+    import os
+    import signal
+    import time
+
+    run_dir = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "sweep", "--state-dir", str(cluster.state_dir),
+                             "--levels", "1,2,4", "--step-seconds", "20", "--run-dir", str(run_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, seen = time.monotonic() + 180, []
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            seen.append(line)
+            if "held at 2 replicas" in line or not line:
+                break
+        assert "held at 2 replicas" in seen[-1], "".join(seen)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    hpa = call(cluster, "GET", HPA.format(ns=cluster.namespace))
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 2)
+    assert "afsuite.agentflow.dev/sweep-held" in hpa["metadata"]["annotations"]
+    rec = subprocess.run([sys.executable, "-m", "harness", "recover", "--state-dir", str(cluster.state_dir),
+                          "--run-dir", str(run_dir)], capture_output=True, text=True, timeout=180)
+    assert rec.returncode == 0, rec.stdout + rec.stderr
+    assert "put back 1 HPA(s) a killed sweep held: agentflow" in rec.stdout, rec.stdout
+    hpa = call(cluster, "GET", HPA.format(ns=cluster.namespace))
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 20)
+    assert "afsuite.agentflow.dev/sweep-held" not in (hpa["metadata"].get("annotations") or {})
