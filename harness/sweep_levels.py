@@ -63,7 +63,11 @@ def run_level(plan: Plan, per_pod: int) -> tuple[pd.DataFrame, float]:
     cmd = [sys.executable, "-m", "loadtests.sweep", "--url", plan.url, "--users", str(users), "--seconds",
            str(plan.seconds), "--profile", plan.profile, "--out", str(out)]
     bound = max(30.0, plan.deadline - time.monotonic())
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=bound)
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=bound)
+    except subprocess.TimeoutExpired:  # run() killed it; the sweep's time bound holds
+        raise RuntimeError(f"sweep level {per_pod}/pod: the load process was still running when the time budget "
+                           f"ran out ({bound:.0f} s left); raise --budget or lower --step-seconds") from None
     if proc.returncode != 0:
         raise RuntimeError(f"sweep level {per_pod}/pod: the load process failed ({proc.stderr.strip()[-300:]})")
     generator = (_children_cpu() - cpu0) / max(time.monotonic() - t0, 1e-9)
