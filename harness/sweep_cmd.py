@@ -60,11 +60,16 @@ def _parse_levels(levels: str) -> list[int]:
 
 
 def _service_reaches(url: str, pods: list[str], timeout: float) -> None:
-    """Until requests through the service have reached every held pod (the proxy learns endpoints late)."""
+    """Until requests through the service have reached every held pod (the local cluster's proxy learns endpoints
+    late; its pods, the reference server, name themselves in X-AgentFlow-Pod). Without that header (real
+    AgentFlow) one healthy answer is all that can be known."""
     deadline, seen = time.monotonic() + timeout, set[str]()
     while not set(pods) <= seen:
         with contextlib.suppress(httpx.HTTPError):
-            seen.add(httpx.get(url + "/health", timeout=2.0).headers.get("X-AgentFlow-Pod", ""))
+            resp = httpx.get(url + "/health", timeout=2.0)
+            if resp.status_code == 200 and "X-AgentFlow-Pod" not in resp.headers:
+                return
+            seen.add(resp.headers.get("X-AgentFlow-Pod", ""))
         if time.monotonic() > deadline:
             raise RuntimeError(f"the service {url} reached only {sorted(seen - {''})} of {pods} in {timeout:.0f} s")
         time.sleep(0.1)  # poll interval of a deadline-bounded wait
@@ -83,16 +88,17 @@ def _hold(stack: contextlib.ExitStack, tgt: Target, replicas: int, hold_hpa: boo
     kube = Kube(tgt)
     stack.callback(kube.close)
     work = read_workload(kube, tgt)
-    hold(kube, work, replicas, is_local_cluster(kube) or hold_hpa, typer.echo)
 
-    def put_back() -> None:
+    def put_back() -> None:  # only what `hold` did (work.changed), so it may be registered before it
         try:
             restore(kube, work, typer.echo)
         except Exception as exc:  # said, with what to do; the run's other cleanup goes on
             typer.echo(f"sweep: could not put back {work.changed} of {work.namespace}/{work.deployment} ({exc}); "
-                       "restore its HPA's minReplicas/maxReplicas by hand", err=True)
+                       "`afsuite recover` puts a held HPA back, or restore its minReplicas/maxReplicas by hand",
+                       err=True)
 
     stack.callback(put_back)
+    hold(kube, work, replicas, is_local_cluster(kube) or hold_hpa, typer.echo)
     pods = wait_held(kube, work, replicas, 180.0, typer.echo)
     _service_reaches(tgt.service_url, pods, 60.0)
     return kube, work
