@@ -30,6 +30,12 @@ highest concurrency with lag p99 <= 10 ms: ``ours`` 500 and 550 (fails at 550 / 
 0 GC collections), ``fasthttp`` 140 and 140 (fails at 160; 90-106 us per event), ``httpuser`` below 50
 (p99 11-12 ms at 50; 102-127 us per event, GC pauses up to 94 ms), ``asyncio`` 400 in one run of two.
 
+``--streams agentic`` (``ours``/``ours_nogc`` against the reference server only): the ``agentic`` profile's mix
+and bodies (agent runs of median 20 s through the server's agent loop: model turns, tool pauses, status and tool
+frames; multi-turn chat sessions), everything else as above. Measured (same machine, ``--rt 10 --window 15``, 3
+repetitions): lag p99 0.2 ms and 2-4 % of a core at 20 and 40 streams (the demos' user counts), 1.6 ms at 600,
+within 10 ms at 700, the edge at 800 (1 run of 3 within); 31-37 us per event at 400-600 streams (chat: 23-27 us).
+
 ``io-floor`` mode (``bench_load_clients.py --nice -10 io-floor --streams 300``) measures why the client reads
 inside the hub: CPU per socket wake-up of a greenlet-per-read reader, a read-watcher callback and a uvloop
 Protocol, none parsing anything (see :func:`io_floor`).
@@ -38,7 +44,8 @@ This file is over 400 lines because it is self-contained on purpose: its own ser
 Locust clients, the asyncio client and the io-floor probes travel together with the method they implement.
 
 Run: ``.venv/bin/python benchmarks/bench_load_clients.py --rt 10`` (defaults: all clients, 100..500 streams;
-``--clients ours,fasthttp --levels 300,400,500 --window 15``). The script prints the load average first.
+``--clients ours,fasthttp --levels 300,400,500 --window 15``; agentic: ``--streams agentic --clients ours --levels
+20,40,100,200,400,600``). The script prints the load average first.
 """
 
 from __future__ import annotations
