@@ -30,6 +30,12 @@ highest concurrency with lag p99 <= 10 ms: ``ours`` 500 and 550 (fails at 550 / 
 0 GC collections), ``fasthttp`` 140 and 140 (fails at 160; 90-106 us per event), ``httpuser`` below 50
 (p99 11-12 ms at 50; 102-127 us per event, GC pauses up to 94 ms), ``asyncio`` 400 in one run of two.
 
+``--streams agentic`` (``ours``/``ours_nogc`` against the reference server only): the ``agentic`` profile's mix
+and bodies (agent runs of median 20 s through the server's agent loop: model turns, tool pauses, status and tool
+frames; multi-turn chat sessions), everything else as above. Measured (same machine, ``--rt 10 --window 15``, 3
+repetitions): lag p99 0.2 ms and 2-4 % of a core at 20 and 40 streams (the demos' user counts), 1.6 ms at 600,
+within 10 ms at 700, the edge at 800 (1 run of 3 within); 31-37 us per event at 400-600 streams (chat: 23-27 us).
+
 ``io-floor`` mode (``bench_load_clients.py --nice -10 io-floor --streams 300``) measures why the client reads
 inside the hub: CPU per socket wake-up of a greenlet-per-read reader, a read-watcher callback and a uvloop
 Protocol, none parsing anything (see :func:`io_floor`).
@@ -38,7 +44,8 @@ This file is over 400 lines because it is self-contained on purpose: its own ser
 Locust clients, the asyncio client and the io-floor probes travel together with the method they implement.
 
 Run: ``.venv/bin/python benchmarks/bench_load_clients.py --rt 10`` (defaults: all clients, 100..500 streams;
-``--clients ours,fasthttp --levels 300,400,500 --window 15``). The script prints the load average first.
+``--clients ours,fasthttp --levels 300,400,500 --window 15``; agentic: ``--streams agentic --clients ours --levels
+20,40,100,200,400,600``). The script prints the load average first.
 """
 
 from __future__ import annotations
@@ -222,9 +229,18 @@ if KIND.startswith("ours"):
     from loadtests.bodies import BodyConfig
     from loadtests.users import AgentFlowUser
 
+    if os.environ.get("BENCH_STREAMS") == "agentic":
+        from loadtests.profiles import load_profile
+
+        AGENTIC = load_profile("agentic")
+
     class Ours(AgentFlowUser):
         gc_tuning = KIND == "ours"
-        body = BodyConfig(prompt_chars={"dist": "const", "value": 240}, max_tokens={"dist": "const", "value": 64})
+        if os.environ.get("BENCH_STREAMS") == "agentic":  # the agentic profile's mix and bodies
+            mix = dict(AGENTIC.mix)
+            body = AGENTIC.bodies
+        else:
+            body = BodyConfig(prompt_chars={"dist": "const", "value": 240}, max_tokens={"dist": "const", "value": 64})
 
         def on_start(self):
             super().on_start()
@@ -456,7 +472,7 @@ def _start_servers(args: argparse.Namespace, server_core: str) -> tuple[str, lis
 def _client_cmd(kind: str, url: str, users: int, args: argparse.Namespace, locustfile: Path, out: Path,
                 win: tuple[float, float], run_s: float, core: str) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ, BENCH_CLIENT=kind, BENCH_OUT=str(out), BENCH_WIN_START=str(win[0]),
-               BENCH_WIN_END=str(win[1]), PYTHONPATH=str(ROOT), AGENTFLOW_API_KEY="bench")
+               BENCH_WIN_END=str(win[1]), PYTHONPATH=str(ROOT), AGENTFLOW_API_KEY="bench", BENCH_STREAMS=args.streams)
     pin = [*_nice(args), "taskset", "-c", core]
     if kind == "asyncio":
         cmd = [*pin, sys.executable, __file__, "asyncio-client", "--url", url, "--users", str(users),
@@ -473,10 +489,10 @@ def _start_reference(args: argparse.Namespace, server_core: str) -> tuple[str, l
     from localcluster.agentflow.process import ReferenceServer
 
     low, high = args.ttft - args.itl / 2, args.ttft + args.itl / 2
+    shape = ["--output-tokens", f"const:{args.events}", "--tool-call-prob", "0"] if args.streams == "chat" else []
     srv = ReferenceServer(api_key="bench", pod_name="bench-0", args=[
         "--debug-stamps", "--ttft", f"uniform:min={low},max={high}", "--itl", f"const:{args.itl}",
-        "--output-tokens", f"const:{args.events}", "--ip-rate", "0", "--tenant-rate", "0",
-        "--capacity", "100000", "--tool-call-prob", "0", "--lifecycle", "graceful"])
+        "--ip-rate", "0", "--tenant-rate", "0", "--capacity", "100000", "--lifecycle", "graceful", *shape])
     srv.start()
     os.sched_setaffinity(srv.pid, {int(server_core)})
     if args.rt:
@@ -572,6 +588,10 @@ def main() -> None:
         a.add_argument(name, type=kind, required=True)
     parser.add_argument("--clients", default="ours,ours_nogc,fasthttp,httpuser,asyncio")
     parser.add_argument("--levels", default="100,200,300,400,500")
+    parser.add_argument("--streams", choices=("chat", "agentic"), default="chat",
+                        help="chat: 64-event chat streams (the table in the README); agentic: the `agentic` "
+                        "profile's mix and bodies (agent runs of median 20 s with tool pauses and status frames, "
+                        "multi-turn chat sessions), `ours`/`ours_nogc` clients and the reference server only")
     parser.add_argument("--spawn", type=float, default=100.0, help="users started per second")
     parser.add_argument("--settle", type=float, default=4.0, help="seconds after the ramp before measuring")
     parser.add_argument("--window", type=float, default=15.0, help="measured seconds")
@@ -595,8 +615,13 @@ def main() -> None:
     if args.mode == "asyncio-client":
         asyncio_client(args.url, args.users, args.spawn, args.win_start, args.win_end, args.out)
         return
+    stock = set(args.clients.split(",")) - {"ours", "ours_nogc"}
+    if args.streams == "agentic" and (args.server != "reference" or stock):
+        parser.error("--streams agentic: only the suite's clients (--clients ours,ours_nogc) speak the agent "
+                     "endpoints, and only the reference server (--server reference) runs the agent loop")
     client_core, server_core = _cores()
-    print(f"load average before: {os.getloadavg()}; client core {client_core}, server core {server_core}; "
+    print(f"streams: {args.streams}; load average before: {os.getloadavg()}; client core {client_core}, "
+          f"server core {server_core}; "
           f"nice {args.nice}; rt {args.rt}; "
           f"{args.events} events every {args.itl * 1000:.0f} ms after {args.ttft * 1000:.0f} ms", flush=True)
     if args.server == "reference":

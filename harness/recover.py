@@ -13,6 +13,9 @@
    process with the target's KUBECONFIG / KUBERNETES_CONTEXT (the kubernetes client reads KUBECONFIG when it is
    imported) and the safety guard (restoring changes; a dry run changes nothing). Nodes cordoned by anyone else
    are left alone.
+4. HPAs: every HPA of the target's namespace that a killed `afsuite sweep` left held (annotation
+   `afsuite.agentflow.dev/sweep-held`, which keeps its bounds from before) gets those bounds back, in the same
+   child process.
 Prints what it did; exits 0, or 1 when the API could not be reached.
 """
 
@@ -29,9 +32,10 @@ from typing import Any
 import typer
 
 from experiments.afchaos import plan
-from experiments.afchaos.k8s import LOCAL_FAULT, Api, set_local_fault
+from experiments.afchaos.k8s import LOCAL_FAULT, Api, namespace, set_local_fault
 from experiments.afchaos.node.actions import uncordon_suite_nodes
 from harness import leftovers
+from harness.sweep_cluster import HELD_ANNOTATION, release_patch
 from harness.target import Target
 from harness.targets import resolve_target_or_exit
 
@@ -41,6 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def recover_env(target: Target) -> dict[str, str]:
     """The child's environment: ours with the target's KUBECONFIG / KUBERNETES_CONTEXT (or without them)."""
     env = dict(os.environ)
+    env["AGENTFLOW_NAMESPACE"] = target.namespace
     for key, value in (("KUBECONFIG", target.kubeconfig), ("KUBERNETES_CONTEXT", target.context)):
         if value:
             env[key] = str(Path(value).expanduser().resolve()) if key == "KUBECONFIG" else value
@@ -61,15 +66,31 @@ def clear_local_faults(api: Api) -> list[str]:
     return cleared
 
 
+def release_held_hpas(api: Api, ns: str) -> list[str]:
+    """Put back every HPA of `ns` a killed `afsuite sweep` left held (its annotation keeps the bounds it had);
+    returns those HPAs."""
+    released = []
+    with plan.intent("release_held_hpas", f"HPA carries {HELD_ANNOTATION}", restoring=True):
+        for hpa in api.items(f"/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers"):
+            held = (hpa["metadata"].get("annotations") or {}).get(HELD_ANNOTATION)
+            if held:
+                name = hpa["metadata"]["name"]
+                api.patch(f"/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers/{name}", release_patch(held))
+                released.append(name)
+    return released
+
+
 def recover_here() -> dict[str, Any]:
-    """In a process whose env names the cluster: uncordon the suite's nodes, clear local faults."""
+    """In a process whose env names the cluster: uncordon the suite's nodes, clear local faults, put back HPAs a
+    sweep held."""
     uncordoned = uncordon_suite_nodes()
     api = Api()
     try:
         cleared = clear_local_faults(api)
+        released = release_held_hpas(api, namespace())
     finally:
         api.close()
-    return {"uncordoned": uncordoned, "faults_cleared": cleared}
+    return {"uncordoned": uncordoned, "faults_cleared": cleared, "hpas_released": released}
 
 
 def _child() -> None:
@@ -100,6 +121,7 @@ def run_recover(target: Target | None, run_dirs: list[Path], echo: Callable[[str
          f"{', '.join(done['uncordoned']) or '-'}")
     echo(f"cleared the local fault annotation on {len(done['faults_cleared'])} node(s): "
          f"{', '.join(done['faults_cleared']) or '-'}")
+    echo(f"put back {len(done['hpas_released'])} HPA(s) a killed sweep held: {', '.join(done['hpas_released']) or '-'}")
     return 0
 
 

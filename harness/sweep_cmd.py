@@ -1,164 +1,54 @@
 """`afsuite sweep PROFILE`: how many concurrent streams one AgentFlow pod holds within the SLO, and whether the
 HPA's CPU target comes before that knee (analysis/capacity.py has the formulas and the verdict).
 
-The pod is the workload variant's pod template run as one process, as the local cluster's kubelet runs it (the
-same container args, its CPU request, the HPA's CPU target from the variant's manifests): a fixed single
-replica, no HPA in the way. Each level runs `python -m loadtests.sweep` with that many closed-loop users for
-`--step-seconds`; the pod's CPU in the level is read from /proc and scaled by `--cpu-scale` like the kubelet's
-resource metrics. The sweep stops by itself at the first level that breaks the SLO (the knee: beyond it latency
-only grows, guidellm's over-saturation rule), at the top level, at `--budget` seconds, or when the load process
-used more than GENERATOR_LIMIT of a core (the generator saturated: the verdict is then INVALID).
-Results: `<run-dir>/sweep.json` (every level and the verdict), `sweep.md` (a table and the formulas) and
-`sweep.png` (the curve: latency against the SLO, CPU against the HPA target, the knee).
+Where: by default a fresh local cluster started for this sweep (`--variant`, fast time scale, `--cpu-scale`),
+stopped at the end; `--state-dir DIR` the local cluster running from DIR; `--target FILE` the cluster a target
+file names. The workload is held at `--replicas` (harness/sweep_cluster.py: the HPA's min = max, put back at
+the end; on a cluster that is not the local one only with `--hold-hpa`), traffic goes through the cluster's
+service, CPU per pod comes from the cluster's pod metrics (what the HPA reads), and streams per pod =
+concurrency / replicas. The levels and their stops are in harness/sweep_levels.py; the whole sweep, cluster
+start included, stays inside `--budget` seconds. A dry run (`--dry-run`, AFSUITE_DRY_RUN, the target's
+`dry_run`) starts nothing and changes nothing: it prints the plan.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import resource
-import secrets
-import subprocess
-import sys
+import contextlib
 import time
 from pathlib import Path
 
 import httpx
-import pandas as pd
 import typer
+from kubernetes.client.rest import ApiException
 
 from analysis import exitcodes
-from analysis.capacity import LevelStats, SweepSlos, hpa_target_check, knee, level_stats
-from analysis.report.atomic import write_atomic
-from analysis.report.sweep_plot import sweep_plot
-from localcluster.agentflow.process import ReferenceServer
-from localcluster.workload.manifests import find, load_manifests
+from analysis.capacity import hpa_target_check
+from experiments.afchaos.controls import children
+from harness import processes, runs
+from harness.preflight import check_host, check_target, free_run_dir, run_policy
+from harness.signals import OrderlyStop
+from harness.sweep_cluster import (
+    Kube,
+    PodCpu,
+    Workload,
+    guard_env,
+    hold,
+    is_local_cluster,
+    read_workload,
+    restore,
+    wait_held,
+)
+from harness.sweep_levels import Plan, sweep_levels, write_results
+from harness.target import Target
+from harness.targets import local_target, resolve_target
+from localcluster.handle import LocalCluster
 from localcluster.workload.timescale import LAPTOP_CPU_SCALE
-from localcluster.workload.variants import VARIANTS, apply_variant
+from localcluster.workload.variants import VARIANTS
 
 DEFAULT_LEVELS = "2,4,8,16,32,64,96,128"
-GENERATOR_LIMIT = 0.90  # the load process's CPU share above which a level's latency is the client's (INVALID)
 
 
-def _pod_template(variant: str) -> tuple[list[str], float, float]:
-    """(container args, CPU request in cores, HPA CPU target as a fraction) of the variant's workload."""
-    docs = apply_variant(variant, load_manifests())
-    dep, hpa = find(docs, "Deployment"), find(docs, "HorizontalPodAutoscaler")
-    container = dep["spec"]["template"]["spec"]["containers"][0] if dep else {}
-    cpu = str(((container.get("resources") or {}).get("requests") or {}).get("cpu", "500m"))
-    request = float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
-    target = 0.70
-    for metric in ((hpa or {}).get("spec") or {}).get("metrics") or []:
-        res = metric.get("resource") or {}
-        if res.get("name") == "cpu":
-            target = float(res["target"]["averageUtilization"]) / 100
-    return [str(a) for a in container.get("args") or []], request, target
-
-
-def _wait_ready(url: str, timeout: float) -> None:
-    """Until /ready answers 200 (the pod's warm-up), as the kubelet's readiness probe would."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(url + "/ready", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the swept pod at {url} did not become ready within {timeout:g} s")
-        time.sleep(0.2)
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _run_level(srv: ReferenceServer, key: str, users: int, seconds: float, profile: str,
-               out: Path) -> tuple[pd.DataFrame, float]:
-    """The level's streams and the load process's CPU share (CPU seconds / wall seconds, one core = 1.0)."""
-    env = {**os.environ, "AGENTFLOW_API_KEY": key}
-    cpu0, t0 = _children_cpu(), time.monotonic()
-    cmd = [sys.executable, "-m", "loadtests.sweep", "--url", srv.url, "--users", str(users), "--seconds",
-           str(seconds), "--profile", profile, "--out", str(out)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 400)
-    if proc.returncode != 0:
-        raise RuntimeError(f"sweep level {users}: the load process failed ({proc.stderr.strip()[-300:]})")
-    generator = (_children_cpu() - cpu0) / max(time.monotonic() - t0, 1e-9)
-    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line]
-    return pd.DataFrame(rows, columns=["endpoint", "sent", "first_token", "end", "outcome", "error", "pod",
-                                       "expected_s"]).astype({"sent": float, "first_token": float, "end": float,
-                                                              "expected_s": float}), generator
-
-
-def _markdown(levels: list[LevelStats], verdict: str, sentence: str, variant: str, scale: float) -> str:
-    lines = [f"# Capacity sweep ({variant}, CPU scale {scale:g})", "", f"**capacity.hpa_target: {verdict.upper()}** "
-             f"- {sentence}", "", "| streams | recorded | TTFT p99 | E2E p99 | errors | CPU/request | SLO |",
-             "|---|---|---|---|---|---|---|"]
-    for lv in levels:
-        e2e = f"{lv.e2e_p99:.2f}x" if lv.stretch else f"{lv.e2e_p99:.2f} s"
-        lines.append(f"| {lv.users} | {lv.streams} | {lv.ttft_p99:.2f} s | {e2e} | {lv.error_rate:.1%} | "
-                     f"{lv.cpu_util:.0%} | {'; '.join(lv.broken) or 'held'} |")
-    lines += ["", "Formulas: TTFT = first content event - sent; E2E stretch = (end - sent) / expected run length "
-              "(agent runs); CPU/request = process CPU seconds / wall seconds x CPU scale / CPU request; the knee "
-              "is the first level breaking an SLO; the verdict passes when CPU/request at the last level within "
-              "the SLO >= HPA target x (1 + margin).", ""]
-    return "\n".join(lines)
-
-
-def _sweep(args: list[str], steps: list[int], seconds: float, profile: str, directory: Path, cpu_factor: float,
-           budget: float) -> tuple[list[LevelStats], str]:
-    """Run the levels against one pod until the knee, the top level, the budget or a saturated generator;
-    returns the levels and, when the generator saturated, why (else "")."""
-    key = secrets.token_hex(16)
-    done: list[LevelStats] = []
-    started = time.monotonic()
-    with ReferenceServer(api_key=key, pod_name="sweep-pod", args=args, ready_timeout=30.0) as srv:
-        _wait_ready(srv.url, 30.0)
-        for users in steps:
-            if time.monotonic() - started > budget:
-                typer.echo(f"sweep: budget of {budget:g} s spent; stopping before {users} streams")
-                break
-            cpu0, t0 = _cpu_seconds(srv.pid), time.monotonic()
-            rows, generator = _run_level(srv, key, users, seconds, profile, directory / f"level-{users}.jsonl")
-            util = (_cpu_seconds(srv.pid) - cpu0) / max(time.monotonic() - t0, 1e-9) * cpu_factor
-            stats = level_stats(users, rows, util, SweepSlos())
-            done.append(stats)
-            typer.echo(f"sweep: {users:4d} streams: {stats.streams} recorded, TTFT p99 {stats.ttft_p99:.2f} s, "
-                       f"E2E p99 {stats.e2e_p99:.2f}{'x' if stats.stretch else ' s'}, errors "
-                       f"{stats.error_rate:.1%}, CPU {util:.0%} of request: {'; '.join(stats.broken) or 'SLO held'}")
-            if generator > GENERATOR_LIMIT:
-                saturated = (f"the load generator used {generator:.0%} of a core at {users} streams (limit "
-                             f"{GENERATOR_LIMIT:.0%}): latency there measures the client, not the pod")
-                typer.echo(f"sweep: {saturated}; stopping")
-                return done, saturated
-            if knee(done)[1] is not None:
-                break
-    return done, ""
-
-
-def sweep_command(
-    profile: str = typer.Argument("sweep", help="load profile of every level (loadtests/profiles)"),
-    variant: str = typer.Option("good", help="workload variant whose pod template is swept"),
-    cpu_scale: float = typer.Option(LAPTOP_CPU_SCALE, help="CPU utilization = real process CPU x this / request, "
-                                    "as the HPA of a local cluster with this --cpu-scale reads it (default: "
-                                    "make demo's; 1 = real units, what a real cluster's HPA reads)"),
-    levels: str = typer.Option(DEFAULT_LEVELS, help="concurrent streams per level, comma-separated, ascending"),
-    step_seconds: float = typer.Option(30.0, help="seconds each level starts streams"),
-    budget: float = typer.Option(540.0, help="stop starting levels after this many seconds"),
-    margin: float = typer.Option(0.10, help="the HPA target must come this much (relative) before the knee"),
-    run_dir: Path = typer.Option(None, help="where sweep.json/sweep.md go (default runs/<time>-sweep)"),
-) -> None:
-    """Step concurrency against one pod until the SLO breaks; judge capacity.hpa_target."""
-    if variant not in VARIANTS:
-        raise typer.BadParameter(f"unknown variant {variant!r}; choose one of: {', '.join(VARIANTS)}",
-                                 param_hint="--variant")
+def _parse_levels(levels: str) -> list[int]:
     try:
         steps = [int(x) for x in levels.split(",") if x.strip()]
     except ValueError:
@@ -166,27 +56,139 @@ def sweep_command(
                                  param_hint="--levels") from None
     if not steps or steps != sorted(steps) or steps[0] < 1:
         raise typer.BadParameter("expected ascending levels >= 1, e.g. 4,8,16", param_hint="--levels")
-    args, request, target = _pod_template(variant)
-    directory = run_dir or Path("runs") / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-sweep"
-    directory.mkdir(parents=True, exist_ok=True)
+    return steps
+
+
+def _service_reaches(url: str, pods: list[str], timeout: float) -> None:
+    """Until requests through the service have reached every held pod (the local cluster's proxy learns endpoints
+    late; its pods, the reference server, name themselves in X-AgentFlow-Pod). Without that header (real
+    AgentFlow) one healthy answer is all that can be known."""
+    deadline, seen = time.monotonic() + timeout, set[str]()
+    while not set(pods) <= seen:
+        with contextlib.suppress(httpx.HTTPError):
+            resp = httpx.get(url + "/health", timeout=2.0)
+            if resp.status_code == 200 and "X-AgentFlow-Pod" not in resp.headers:
+                return
+            seen.add(resp.headers.get("X-AgentFlow-Pod", ""))
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the service {url} reached only {sorted(seen - {''})} of {pods} in {timeout:.0f} s")
+        time.sleep(0.1)  # poll interval of a deadline-bounded wait
+
+
+def _fresh_cluster(stack: contextlib.ExitStack, variant: str, cpu_scale: float, directory: Path) -> Target:
+    typer.echo(f"sweep: starting a local cluster (variant {variant}, fast time scale, CPU scale {cpu_scale:g}) ...")
+    lc = stack.enter_context(LocalCluster(variant=variant, time_scale="fast", cpu_scale=cpu_scale, timeout=180.0))
+    children.record(directory, lc.pid, "local cluster (sweep)")
+    typer.echo(f"sweep: local cluster pid {lc.pid}, service {lc.service_url}")
+    return local_target(lc.state_dir)
+
+
+def _hold(stack: contextlib.ExitStack, tgt: Target, replicas: int, hold_hpa: bool) -> tuple[Kube, Workload]:
+    """The workload read, held at `replicas` (put back when `stack` closes) and Ready behind the service."""
+    kube = Kube(tgt)
+    stack.callback(kube.close)
+    work = read_workload(kube, tgt)
+
+    def put_back() -> None:  # only what `hold` did (work.changed), so it may be registered before it
+        try:
+            restore(kube, work, typer.echo)
+        except Exception as exc:  # said, with what to do; the run's other cleanup goes on
+            typer.echo(f"sweep: could not put back {work.changed} of {work.namespace}/{work.deployment} ({exc}); "
+                       "`afsuite recover` puts a held HPA back, or restore its minReplicas/maxReplicas by hand",
+                       err=True)
+
+    stack.callback(put_back)
+    hold(kube, work, replicas, is_local_cluster(kube) or hold_hpa, typer.echo)
+    pods = wait_held(kube, work, replicas, 180.0, typer.echo)
+    _service_reaches(tgt.service_url, pods, 60.0)
+    return kube, work
+
+
+def sweep_command(
+    profile: str = typer.Argument("sweep", help="load profile of every level (loadtests/profiles)"),
+    variant: str | None = typer.Option(None, help="workload variant of the fresh local cluster (default good)"),
+    replicas: int = typer.Option(2, help="pods the workload is held at during the sweep"),
+    target: Path | None = typer.Option(None, "--target", help="sweep the cluster of this target file"),
+    state_dir: Path | None = typer.Option(None, "--state-dir", help="sweep the local cluster running from here"),
+    hold_hpa: bool = typer.Option(False, "--hold-hpa", help="allow holding the HPA on a cluster that is not the "
+                                  "local one (its min/max are put back at the end)"),
+    cpu_scale: float = typer.Option(LAPTOP_CPU_SCALE, help="CPU scale of the fresh local cluster (make demo's; "
+                                    "a running cluster's own scale is used and stated)"),
+    levels: str = typer.Option(DEFAULT_LEVELS, help="streams per pod per level, comma-separated, ascending"),
+    step_seconds: float = typer.Option(30.0, help="seconds each level starts streams"),
+    budget: float = typer.Option(540.0, help="seconds for the whole sweep; no level starts that would end later"),
+    margin: float = typer.Option(0.10, help="the HPA target must come this much (relative) before the knee"),
+    run_dir: Path | None = typer.Option(None, help="where sweep.json/sweep.md go (default runs/<time>-sweep)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print the plan; start and change nothing"),
+) -> None:
+    """Step concurrency against the held workload until the SLO breaks; judge capacity.hpa_target."""
+    if variant is not None and variant not in VARIANTS:
+        raise typer.BadParameter(f"unknown variant {variant!r}; choose one of: {', '.join(VARIANTS)}",
+                                 param_hint="--variant")
+    if variant is not None and (target or state_dir):
+        raise typer.BadParameter("a running cluster's variant is chosen when it starts (`afsuite cluster up "
+                                 "--variant`); leave --variant out with --target/--state-dir", param_hint="--variant")
+    if replicas < 1:
+        raise typer.BadParameter(f"expected >= 1, got {replicas}", param_hint="--replicas")
+    steps = _parse_levels(levels)
     started = time.monotonic()
-    done, saturated = _sweep(args, steps, step_seconds, profile, directory, cpu_scale / request, budget)
-    result = hpa_target_check(done, target, margin)
+    with OrderlyStop() as stop, contextlib.ExitStack() as stack:
+        try:
+            tgt = resolve_target(target, state_dir) if (target or state_dir) else None
+            policy = run_policy(tgt, dry_run)
+            if tgt is not None:
+                check_target(tgt, policy)
+            directory = runs.claim(free_run_dir(run_dir), "sweep")
+        except runs.BEFORE_START as exc:
+            raise typer.Exit(runs.failure_code(exc)) from None
+        if policy.dry_run:
+            typer.echo(f"DRY RUN: would hold {tgt.name if tgt else 'a fresh local cluster'}'s workload at {replicas} "
+                       f"replicas and run {len(steps)} levels of {step_seconds:g} s ({steps} streams per pod) with "
+                       f"profile {profile}; nothing started, nothing changed ({directory})")
+            raise typer.Exit(exitcodes.PASS)
+        processes.record_self(directory)  # `afsuite recover` tells a killed sweep by it and stops its cluster
+        try:
+            if tgt is None:
+                tgt = _fresh_cluster(stack, variant or "good", cpu_scale, directory)
+                policy = run_policy(tgt)
+            check_host(tgt.service_url, policy, f"target {tgt.name}: service_url")
+            stack.enter_context(guard_env(tgt, policy, str(directory)))
+            kube, work = _hold(stack, tgt, replicas, hold_hpa)
+            plan = Plan(steps, replicas, step_seconds, profile, tgt.service_url, tgt.api_key(), directory,
+                        started + budget)
+            done, saturated = sweep_levels(plan, PodCpu(kube, work), typer.echo)
+        except runs.BEFORE_START as exc:
+            code = runs.failure_code(exc)
+            stack.close()
+            raise typer.Exit(code) from None
+        except KeyboardInterrupt:
+            typer.echo(f"sweep: stopped ({stop.received or 'interrupted'}); putting the workload back")
+            stack.close()
+            raise typer.Exit(exitcodes.INTERRUPTED) from None
+        except (RuntimeError, ApiException) as exc:
+            typer.echo(f"sweep: {_why(exc)}", err=True)
+            stack.close()
+            raise typer.Exit(exitcodes.FAIL) from None
+        about = f"{variant or tgt.name}, {replicas} replicas, CPU scale {tgt.cpu_scale:g}"
+        stack.close()  # the workload put back and a fresh cluster stopped before the verdict is printed
+    result = hpa_target_check(done, work.hpa_target, margin)
     if saturated:
         result = result.invalidated(saturated)
-    report = {"variant": variant, "cpu_scale": cpu_scale, "cpu_request": request, "hpa_target": target,
-              "profile": profile, "step_seconds": step_seconds, "took_s": time.monotonic() - started,
-              "check": result.to_dict()}
-    write_atomic(directory / "sweep.json", json.dumps(report, indent=2, default=_nan).encode())
-    write_atomic(directory / "sweep.md", _markdown(done, result.verdict, result.evidence.sentence, variant,
-                                                   cpu_scale).encode())
-    png = sweep_plot(done, target)
-    if png is not None:
-        write_atomic(directory / "sweep.png", png)
+    took = time.monotonic() - started
+    report = {"target": tgt.name, "variant": variant, "replicas": replicas, "cpu_scale": tgt.cpu_scale,
+              "cpu_request_m": work.cpu_request_m, "hpa_target": work.hpa_target, "profile": profile,
+              "step_seconds": step_seconds, "took_s": took, "check": result.to_dict()}
+    write_results(directory, report, done, plan, result, about, work.hpa_target)
     typer.echo(f"{result.name}: {result.verdict.upper()} - {result.evidence.sentence}")
-    typer.echo(f"sweep: {directory / 'sweep.md'} ({time.monotonic() - started:.0f} s)")
+    typer.echo(f"sweep: {directory / 'sweep.md'} ({took:.0f} s, everything it started stopped)")
     raise typer.Exit(exitcodes.BY_VERDICT.get(result.verdict, exitcodes.FAIL))
 
 
-def _nan(value: object) -> object:
-    return None if isinstance(value, float) and math.isnan(value) else str(value)
+def _why(exc: Exception) -> str:
+    """One line for a failed sweep: the API's own message for a refused request (e.g. 403: which verb on which
+    resource the sweep's identity lacks)."""
+    if isinstance(exc, ApiException):
+        from experiments.afchaos.k8s import status_message
+
+        return f"the Kubernetes API answered {exc.status}: {status_message(exc)}"
+    return str(exc)
