@@ -99,6 +99,7 @@ def _batch(rng: np.random.Generator, first: int, n: int, total: int) -> pa.Table
         "gap_sample": gap_sample, "pod": _choice(np.array([f"agentflow-{i}" for i in range(6)]), row % 6),
         "request_id": _strings("req-", row), "agent_id": _choice(np.array(["agent-0", "agent-1"]), row % 2),
         "prompt_chars": np.full(n, 200, np.int32), "max_tokens": np.full(n, 512, np.int32),
+        "expected_s": np.full(n, np.nan),  # chat-shaped streams: no agent run length asked for
     }
     return pa.table({k: columns[k] for k in STREAMS_SCHEMA.names}, schema=STREAMS_SCHEMA)
 
