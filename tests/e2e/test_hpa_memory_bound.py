@@ -37,7 +37,9 @@ def test_memory_decides_and_the_replay_takes_the_max(tmp_path):
     profile.write_text(PROFILE)
     with LocalCluster(tmp_path / "lc", variant="memory-bound", time_scale="fast", service_port=0, timeout=180,
                       cpu_scale=10) as lc:
-        run_dir = observed_load(local_target(lc.state_dir), str(profile), tmp_path / "run")
+        run_dir = tmp_path / "run"
+        code = observed_load(local_target(lc.state_dir), str(profile), run_dir)
+    assert code == 0, f"the load part ended with exit code {code}"
     manifest = json.loads((run_dir / "manifest.json").read_text())
     cluster = load_cluster(run_dir, with_streams=False)
     [item] = replayed(manifest, cluster)
