@@ -107,7 +107,11 @@ def _judged_samples(cluster: ClusterData, sync_period: float) -> tuple[pd.DataFr
 
 def stale_windows(cluster: ClusterData, sync_period: float) -> list[StaleWindow]:
     """The windows in which the HPA's metrics were stale or missing (see the module docstring)."""
-    samples, _ = _judged_samples(cluster, sync_period)
+    return _windows(cluster, _judged_samples(cluster, sync_period)[0])
+
+
+def _windows(cluster: ClusterData, samples: pd.DataFrame) -> list[StaleWindow]:
+    """The judged stale `samples` grouped into windows (less than 2.5 HPA samples apart: one window)."""
     if not len(samples):
         return []
     ticks = cluster.frame("hpa")
@@ -148,8 +152,8 @@ def evaluate_freshness(cluster: ClusterData, config: ClusterConfig, origin: floa
     if cluster.frame("pod_metrics") is None and cluster.frame("hpa") is None:
         return skipped(name, "hpa", cluster.reason("cluster/pod_metrics.parquet"))
     limit = limit_s(cluster, config.hpa_sync_period_s)
-    windows = stale_windows(cluster, config.hpa_sync_period_s)
-    _, disabled = _judged_samples(cluster, config.hpa_sync_period_s)
+    samples, disabled = _judged_samples(cluster, config.hpa_sync_period_s)
+    windows = _windows(cluster, samples)
     aside = (f" {disabled} stale sample(s) while the target was at 0 replicas are set aside: the HPA disables "
              "scaling there and fetches no metrics." if disabled else "")
     shortest = min_duration_s(cluster, config.hpa_sync_period_s)
