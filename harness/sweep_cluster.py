@@ -34,6 +34,7 @@ from experiments.afchaos import plan, wire
 from experiments.afchaos.policy import Refused, SafetyPolicy
 from experiments.afchaos.safety import INSTANCE_TYPE_LABEL, LOCAL_INSTANCE_TYPE
 from harness.observer_metrics import milli, pod_requests, seconds
+from harness.observer_rows import ts
 from harness.target import Target, kube_api_client
 
 Obj = dict[str, Any]
@@ -259,11 +260,8 @@ class PodCpu:
 
 
 def _epoch(stamp: object) -> float | None:
-    if not stamp:
-        return None
-    from datetime import datetime
-
+    """A PodMetrics timestamp as epoch seconds (the observer's parser); None when absent or malformed."""
     try:
-        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+        return ts(str(stamp)) if stamp else None
     except ValueError:
         return None
