@@ -44,11 +44,6 @@ IDENTITIES = ("admin", "viewer", "chaos")  # kubeconfig users: agentflow-local, 
 IDENTITIES_FILE = DEFAULT_FILE.with_name("identities.yaml")
 
 
-# `python -m localcluster.proxy` on the stdlib event loop: under uvloop the proxy's `connection_made` asserts
-# `isinstance(transport, asyncio.Transport)`, which uvloop transports are not (every connection is dropped).
-# Blocking the uvloop import makes the proxy fall back to asyncio; drop this once the proxy accepts uvloop.
-
-
 class ClusterError(RuntimeError):
     """The cluster could not start; the message says what and how to fix it."""
 
@@ -280,6 +275,11 @@ def _pump_proxy(proc: subprocess.Popen[bytes], listening: threading.Event, tail:
                 listening.set()
                 threading.Thread(target=_drain, args=(proc.stderr, plog), daemon=True).start()
     _drain(proc.stderr, plog, tail)
+    code = proc.wait()
+    if code not in (0, -signal.SIGTERM, -signal.SIGKILL):  # not the cluster's own stop: say so, loudly
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        plog.error("the service proxy (pid %d) died with %s: new connections to the Service are refused from now on",
+                   proc.pid, how)
 
 
 def _drain(stream: Any, plog: logging.Logger, tail: list[str] | None = None) -> None:

@@ -56,12 +56,11 @@ async def _amain(ns: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ns = _parse(sys.argv[1:] if argv is None else argv)
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        asyncio.run(_amain(ns))
-    else:
-        uvloop.run(_amain(ns))
+    # The standard library's event loop, not uvloop: under a flood of short connections (clients opening a
+    # fresh connection per request as fast as they can) uvloop 0.23 aborted the process ("double free or
+    # corruption") within seconds, and every new connection to the Service was refused from then on. The stdlib
+    # loop carried the same flood with no failure at the same request rate (docs/local-cluster.md).
+    asyncio.run(_amain(ns))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ class _Pipe(asyncio.Protocol):
         self.peer: _Pipe | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's transports are not asyncio.Transport
+        self.transport = transport  # type: ignore[assignment]  # a stream connection's transport is a Transport
 
     def data_received(self, data: bytes) -> None:
         if self.peer is not None and self.peer.transport is not None:
@@ -72,7 +72,7 @@ class _ClientSide(_Pipe):
 
     def data_received(self, data: bytes) -> None:
         if self.peer is None:
-            self._pending.append(data)  # uvloop may deliver data although reading was paused at once
+            self._pending.append(data)  # a loop may deliver data although reading was paused at once (uvloop did)
         else:
             super().data_received(data)
 

@@ -8,6 +8,7 @@ nodes (so eviction after a node failure happens in seconds instead of the defaul
 
 from __future__ import annotations
 
+import collections
 import http.client
 import json
 import subprocess
@@ -86,6 +87,16 @@ def ready_pods(core, ns):
     return out
 
 
+def settled(core, ns) -> list:
+    """The 3 Ready pods once the workload has settled: no pod Terminating or not yet Ready (a test that failed
+    before it waited for its own replacement leaves one)."""
+    def check():
+        pods = core.list_namespaced_pod(ns, label_selector="app.kubernetes.io/name=agentflow").items
+        ready = ready_pods(core, ns)
+        return ready if len(pods) == len(ready) == 3 else None
+    return wait_until(check, 60, "3 Ready pods and no other")
+
+
 def kubectl(cluster, *args):
     done = subprocess.run(["kubectl", "--kubeconfig", cluster.kubeconfig, "--context", cluster.context, *args],
                           capture_output=True, text=True, timeout=30, check=False)
@@ -127,24 +138,27 @@ def _stream(url, key, out):
         out["started"].set()
 
 
-def probe_loop(url: str, seconds: float) -> tuple[int, int]:
-    """Bounded loop of fresh-connection requests to 127.0.0.1 through the service: (ok, failed)."""
+def probe_loop(url: str, seconds: float) -> tuple[int, int, collections.Counter[str]]:
+    """Bounded loop of fresh-connection requests to 127.0.0.1 through the service: (ok, failed, why failed)."""
     port = int(url.rsplit(":", 1)[1])
     ok = failed = 0
+    why: collections.Counter[str] = collections.Counter()
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)  # a new connection, as new clients
         try:
             conn.request("GET", "/health")
             ok += conn.getresponse().status == 200
-        except (OSError, http.client.HTTPException):  # refused / reset by the proxy
+        except (OSError, http.client.HTTPException) as exc:  # refused / reset by the proxy
             failed += 1
+            why[repr(exc)[:80]] += 1
         finally:
             conn.close()
-    return ok, failed
+    return ok, failed, why
 
 
 def test_stream_survives_graceful_deletion_of_its_pod(cluster, core):
+    settled(core, cluster.namespace)
     out: dict = {"started": threading.Event()}
     t = threading.Thread(target=_stream, args=(cluster.service_url, cluster.api_key, out))
     t.start()
@@ -152,8 +166,8 @@ def test_stream_survives_graceful_deletion_of_its_pod(cluster, core):
     victim = core.read_namespaced_pod(out["pod"], cluster.namespace)
     deleted = core.delete_namespaced_pod(out["pod"], cluster.namespace, body=client.V1DeleteOptions())
     assert deleted.metadata.deletion_timestamp is not None  # Terminating, not gone
-    ok, failed = probe_loop(cluster.service_url, 3.0)  # new requests meanwhile: never refused (preStop)
-    assert failed == 0 and ok > 3, (ok, failed)
+    ok, failed, why = probe_loop(cluster.service_url, 3.0)  # new requests meanwhile: never refused (preStop)
+    assert failed == 0 and ok > 3, (ok, failed, why)
     t.join(40)
     assert out.get("status") == 200 and out.get("last") == "data: [DONE]" and out["events"] >= 299, out
     still = core.list_namespaced_pod(cluster.namespace, field_selector=f"metadata.name={out['pod']}").items
@@ -166,7 +180,7 @@ def test_stream_survives_graceful_deletion_of_its_pod(cluster, core):
 
 def test_hard_node_failure_moves_the_pod_elsewhere(cluster, core):
     ns = cluster.namespace
-    before = ready_pods(core, ns)
+    before = settled(core, ns)
     victim = before[0]
     node = victim.spec.node_name
     port = json.loads(victim.metadata.annotations["localcluster.agentflow.dev/ports"])["http"]
