@@ -37,7 +37,22 @@ from localcluster.api import ApiServer  # noqa: E402
 
 UVLOOP_MAIN = ("import sys, uvloop; from localcluster.proxy.__main__ import _amain, _parse; "
                "uvloop.run(_amain(_parse(sys.argv[1:])))")
-HAMMER = ROOT / "tests" / "localcluster" / "test_proxy.py"  # the flood client lives with its regression test
+HAMMER = """
+import http.client, sys, time
+port, seconds = int(sys.argv[1]), float(sys.argv[2])
+ok = failed = 0
+end = time.monotonic() + seconds
+while time.monotonic() < end:  # bounded: stops by itself after `seconds`
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+    try:
+        conn.request("GET", "/health")
+        ok += conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        failed += 1
+    finally:
+        conn.close()
+print(ok, failed)
+"""
 BODY = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 400})
 
 
@@ -54,7 +69,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_proxy(loop: str, api_url: str, port: int) -> subprocess.Popen[str]:
+def start_proxy(loop: str, api_url: str, port: int) -> subprocess.Popen[str]:
+    """`python -m localcluster.proxy` (loop "asyncio", as the cluster runs it) or its `_amain` under uvloop, for
+    Service `ns/svc` on `port`; returns once it answers /health (SystemExit when it does not within 20 s)."""
     args = ["--api", api_url, "--namespace", "ns", "--service", "svc", "--port", str(port),
             "--propagation-delay", "0"]
     head = ["-m", "localcluster.proxy"] if loop == "asyncio" else ["-c", UVLOOP_MAIN]
@@ -81,7 +98,8 @@ def _health(port: int) -> bool:
         conn.close()
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM, SIGKILL after 5 s; returns once it exited."""
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -112,29 +130,40 @@ async def _streams(port: int, key: str, n: int) -> int:
 
 def stream_row(loop: str, api_url: str, key: str, streams: int) -> dict[str, object]:
     port = _free_port()
-    proxy = _start_proxy(loop, api_url, port)
+    proxy = start_proxy(loop, api_url, port)
     try:
         cpu0, t0 = _cpu_seconds(proxy.pid), time.monotonic()
         events = asyncio.run(_streams(port, key, streams))
         cpu, wall = _cpu_seconds(proxy.pid) - cpu0, time.monotonic() - t0
     finally:
-        _stop(proxy)
+        stop(proxy)
     return {"loop": loop, "mode": "stream", "events": events, "wall_s": round(wall, 2),
             "proxy_cpu_us_per_event": round(cpu / events * 1e6, 1)}
 
 
+def flood(port: int, seconds: float, clients: int = 3) -> tuple[int, int]:
+    """`clients` processes each open a fresh connection per GET /health to 127.0.0.1:`port` as fast as they can
+    for `seconds`; (served, failed) over all of them."""
+    hammers = [subprocess.Popen([sys.executable, "-c", HAMMER, str(port), str(seconds)], stdout=subprocess.PIPE,
+                                text=True) for _ in range(clients)]
+    try:
+        counts = [tuple(map(int, h.communicate(timeout=seconds + 60)[0].split())) for h in hammers]
+    finally:
+        for h in hammers:
+            if h.poll() is None:
+                h.kill()
+                h.wait(5)
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
 def flood_row(loop: str, api_url: str, seconds: float) -> dict[str, object]:
     port = _free_port()
-    proxy = _start_proxy(loop, api_url, port)
-    code = HAMMER.read_text().split('HAMMER = """', 1)[1].split('"""', 1)[0]
+    proxy = start_proxy(loop, api_url, port)
     try:
-        hammers = [subprocess.Popen([sys.executable, "-c", code, str(port), str(seconds)], stdout=subprocess.PIPE,
-                                    text=True) for _ in range(3)]
-        counts = [tuple(map(int, h.communicate(timeout=seconds + 60)[0].split())) for h in hammers]
+        ok, failed = flood(port, seconds)
         alive = proxy.poll() is None
     finally:
-        _stop(proxy)
-    ok, failed = sum(c[0] for c in counts), sum(c[1] for c in counts)
+        stop(proxy)
     return {"loop": loop, "mode": "flood", "ok_per_s": round(ok / seconds), "failed": failed,
             "proxy_alive": alive, "exit": proxy.returncode}
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import importlib.util
 import socket
-import subprocess
-import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -136,60 +136,31 @@ def test_endpoint_changes_reach_the_data_path_after_the_propagation_delay():
             watcher.stop()
 
 
-HAMMER = """
-import http.client, sys, time
-port, seconds = int(sys.argv[1]), float(sys.argv[2])
-ok = failed = 0
-end = time.monotonic() + seconds
-while time.monotonic() < end:  # bounded: stops by itself after `seconds`
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
-    try:
-        conn.request("GET", "/health")
-        ok += conn.getresponse().status == 200
-    except (OSError, http.client.HTTPException):
-        failed += 1
-    finally:
-        conn.close()
-print(ok, failed)
-"""
+def _bench_proxy():
+    """benchmarks/bench_proxy.py: its proxy launcher and flood client are the ones this regression test uses."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_proxy.py"
+    spec = importlib.util.spec_from_file_location("bench_proxy", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_the_proxy_process_survives_a_flood_of_fresh_connections(backends):
     # Regression: on uvloop the proxy process aborted ("double free or corruption (!prev)", or a segfault in
     # libpython) within seconds of three clients opening fresh connections as fast as they could; every new
-    # connection to the service was then refused (CI: 753 ok, 17585 refused while a pod was deleted).
+    # connection to the Service was then refused (CI: 753 ok, 17585 refused while a pod was deleted).
+    bench = _bench_proxy()
     with ApiServer() as api:
         api.store.create("namespaces", {"metadata": {"name": "ns"}})
         for b in backends:
             api.store.create("endpointslices", _slice(b.pod, b.port, True))
         port = free_port()
-        proxy = subprocess.Popen(
-            [sys.executable, "-m", "localcluster.proxy", "--api", api.url, "--namespace", "ns", "--service", "svc",
-             "--port", str(port), "--propagation-delay", "0"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        hammers: list[subprocess.Popen[str]] = []
+        proxy = bench.start_proxy("asyncio", api.url, port)  # `python -m localcluster.proxy`, as the cluster runs it
         try:
-            deadline = time.monotonic() + 20
-            while get_health(port) != 200:
-                assert proxy.poll() is None and time.monotonic() < deadline, "the proxy did not start serving"
-                time.sleep(0.05)
-            hammers = [subprocess.Popen([sys.executable, "-c", HAMMER, str(port), "10"], stdout=subprocess.PIPE,
-                                        text=True) for _ in range(3)]
-            counts = [tuple(map(int, h.communicate(timeout=60)[0].split())) for h in hammers]
+            ok, failed = bench.flood(port, 10.0)
             alive = proxy.poll() is None
         finally:
-            for h in hammers:
-                if h.poll() is None:
-                    h.kill()
-                    h.wait(5)
-            if proxy.poll() is None:
-                proxy.terminate()
-                try:
-                    proxy.wait(5)
-                except subprocess.TimeoutExpired:
-                    proxy.kill()
-                    proxy.wait(5)
-            output = proxy.stdout.read() if proxy.stdout else ""
-        assert alive, f"the proxy process died under the flood (exit {proxy.returncode}): {output[-400:]}"
-        ok, failed = sum(c[0] for c in counts), sum(c[1] for c in counts)
-        assert failed == 0 and ok > 100, (ok, failed)
+            bench.stop(proxy)
+        output = proxy.stdout.read() if proxy.stdout else ""
+    assert alive, f"the proxy process died under the flood (exit {proxy.returncode}): {output[-400:]}"
+    assert failed == 0 and ok > 100, (ok, failed)
