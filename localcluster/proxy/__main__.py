@@ -31,6 +31,9 @@ async def _amain(ns: argparse.Namespace) -> None:
 
     def _on_change(backends: list[Backend]) -> None:
         loop.call_soon_threadsafe(proxy.set_backends, backends)
+        # one line per view the data path takes (the cluster log keeps it): what the Service reached, and when
+        print(f"localcluster.proxy backends: {len(backends)} ready ({', '.join(b.pod for b in backends) or '-'})",
+              flush=True)
 
     watcher = EndpointWatcher(
         ns.api, ns.namespace, ns.service, ns.propagation_delay,

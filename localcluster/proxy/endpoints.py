@@ -69,6 +69,9 @@ class EndpointWatcher:
         self._on_change = on_change
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._slices: dict[str, dict] = {}
+        self._observed = 0  # views published so far (their observation numbers)
+        self._applied = 0  # the newest view the data path has
+        self._apply_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="endpoint-watch", daemon=True)
 
@@ -79,13 +82,25 @@ class EndpointWatcher:
         self._stop.set()
 
     def _publish(self) -> None:
+        """Apply the current view after the delay. Each view waits on its own timer thread, and two timers that
+        are due together may wake in either order, so every view carries its observation number and a view older
+        than one already applied is dropped: the data path never goes back to an older view (it did, and kept a
+        pod out of the Service until the next endpoint change)."""
         backends = ready_backends(self._slices, self._port_name)
+        self._observed += 1  # only the watch thread publishes
         if self._delay <= 0:
-            self._on_change(backends)
+            self._apply(self._observed, backends)
             return
-        timer = threading.Timer(self._delay, self._on_change, args=(backends,))
+        timer = threading.Timer(self._delay, self._apply, args=(self._observed, backends))
         timer.daemon = True
         timer.start()
+
+    def _apply(self, seq: int, backends: list[Backend]) -> None:
+        with self._apply_lock:
+            if seq <= self._applied:
+                return
+            self._applied = seq
+            self._on_change(backends)
 
     def _run(self) -> None:
         with httpx.Client(headers=self._headers, timeout=httpx.Timeout(10.0, read=None)) as client:

@@ -164,3 +164,45 @@ def test_the_proxy_process_survives_a_flood_of_fresh_connections(backends):
         output = proxy.stdout.read() if proxy.stdout else ""
     assert alive, f"the proxy process died under the flood (exit {proxy.returncode}): {output[-400:]}"
     assert failed == 0 and ok > 100, (ok, failed)
+
+
+class _HeldTimers:
+    """Stands in for threading.Timer in the endpoints module: the test fires the timers, in the order it chooses."""
+
+    held: list[_HeldTimers] = []
+
+    def __init__(self, interval, function, args=()) -> None:
+        self.function, self.args, self.daemon = function, args, False
+        _HeldTimers.held.append(self)
+
+    def start(self) -> None:
+        pass
+
+    def fire(self) -> None:
+        self.function(*self.args)
+
+
+def test_a_view_whose_timer_fires_late_never_replaces_a_newer_one(monkeypatch):
+    # Regression: each endpoint view waits on its own timer thread; two due together may wake in either order. The
+    # older view (2 pods) applied after the newer (3 pods) kept the third pod out of the Service until the next
+    # endpoint change, and the cluster never saw the service reach every Ready pod (CI: "not Ready within 89 s"
+    # with 3/3 Ready).
+    from localcluster.proxy import endpoints
+
+    monkeypatch.setattr(endpoints.threading, "Timer", _HeldTimers)
+    _HeldTimers.held = []
+    applied: list[list[str]] = []
+    watcher = EndpointWatcher("http://127.0.0.1:1", "ns", "svc", 1.0, lambda b: applied.append([x.pod for x in b]),
+                              port_name="http")
+    watcher._slices = {"a": _slice("a", 1001, True), "b": _slice("b", 1002, True)}
+    watcher._publish()
+    watcher._slices["c"] = _slice("c", 1003, True)
+    watcher._publish()
+    older, newer = _HeldTimers.held
+    newer.fire()
+    older.fire()  # late
+    assert applied == [["a", "b", "c"]]
+    watcher._slices.pop("a")
+    watcher._publish()
+    _HeldTimers.held[-1].fire()
+    assert applied[-1] == ["b", "c"]  # newer views still apply
