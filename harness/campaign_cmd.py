@@ -88,16 +88,20 @@ def run_campaign(camp: Campaign, tgt: Target, run_dir: Path | None, *, stop: Ord
 
 def _execute(camp: Campaign, tgt: Target, directory: Path, policy: SafetyPolicy,
              stop: OrderlyStop) -> tuple[list[ExperimentVerdict], BaseException | None]:
-    """Load + observer + experiments; finalises the run directory however it ends."""
-    observer = None if policy.dry_run else Observer(tgt, directory)
+    """Load + observer + experiments; finalises the run directory however it ends. Everything after the run
+    directory started is inside the `try`: a stop that lands while the observer or the load is being set up still
+    finalises the run directory and exits INTERRUPTED (it escaped as exit 130 before)."""
+    observer: Observer | None = None
+    load: BackgroundLoad | None = None
     stopping = threading.Event()
-    load = None if policy.dry_run else BackgroundLoad(lambda: load_run.run_load(
-        camp.profile, tgt.service_url, directory, api_key=tgt.api_key(), echo=typer.echo, stopping=stopping))
     stop_load = functools.partial(load_run.stop_all, stopping=stopping)
     verdicts: list[ExperimentVerdict] = []
     phase = "the load"
     started = time.monotonic()
     try:
+        observer = None if policy.dry_run else Observer(tgt, directory)
+        load = None if policy.dry_run else BackgroundLoad(lambda: load_run.run_load(
+            camp.profile, tgt.service_url, directory, api_key=tgt.api_key(), echo=typer.echo, stopping=stopping))
         if observer is not None:
             observer.start()
         if load is not None:

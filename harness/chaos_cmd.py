@@ -80,9 +80,10 @@ def chaos_command(
 def _run(directory: Path, tgt: Target, path: Path, policy: SafetyPolicy, stop: OrderlyStop) -> int:
     runs.start(directory, policy=policy, target=tgt.to_dict(), experiments=[path.stem])
     typer.echo(f"run directory: {directory}" + (" (DRY RUN: nothing will change)" if policy.dry_run else ""))
-    observer = None if policy.dry_run else Observer(tgt, directory)
+    observer: Observer | None = None
     verdict = None
-    try:
+    try:  # from here on a stop finalises the run directory (a stop during the observer's set-up escaped before)
+        observer = None if policy.dry_run else Observer(tgt, directory)
         if observer is not None:
             observer.start()
         with live.live_view(directory, 0.0):  # chaostoolkit's output -> chaos/<experiment>.console.log
