@@ -5,13 +5,13 @@ through the fault API, and down leaving nothing running."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import subprocess
 import time
 
 import yaml
 from proc_alive import still_running
+from service_probe import probe_loop
 from typer.testing import CliRunner
 
 from harness.cluster_cmd import cluster_app
@@ -32,23 +32,6 @@ def kubectl(kubeconfig, *args):
                           capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def probe_loop(url: str, seconds: float) -> tuple[int, int]:
-    """Bounded loop of fresh-connection requests to 127.0.0.1 through the service: (ok, failed)."""
-    port = int(url.rsplit(":", 1)[1])
-    ok = failed = 0
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)  # a new connection, as new clients
-        try:
-            conn.request("GET", "/health")
-            ok += conn.getresponse().status == 200
-        except (OSError, http.client.HTTPException):  # refused / reset by the proxy
-            failed += 1
-        finally:
-            conn.close()
-    return ok, failed
 
 
 def manifests_without_warmup(path):
@@ -93,7 +76,7 @@ def test_cli_up_status_race_faults_down(tmp_path):
         # the known-bad variant: endpoint removal races SIGTERM -> refused/reset connections
         pods = json.loads(kubectl(kubeconfig, "get", "pods", "-n", "agentflow", "-o", "json"))["items"]
         kubectl(kubeconfig, "delete", "pod", pods[0]["metadata"]["name"], "-n", "agentflow", "--wait=false")
-        ok, failed = probe_loop(status["service_url"], 3.0)
+        ok, failed, _ = probe_loop(status["service_url"], 3.0)
         assert failed > 0, f"no-prestop: expected refused connections during the propagation delay ({ok} ok)"
         assert ok > 0
 

@@ -8,8 +8,6 @@ nodes (so eviction after a node failure happens in seconds instead of the defaul
 
 from __future__ import annotations
 
-import collections
-import http.client
 import json
 import subprocess
 import threading
@@ -20,6 +18,7 @@ import pytest
 import yaml
 from kubernetes import client, config
 from proc_alive import still_running
+from service_probe import probe_loop
 
 from localcluster.handle import LocalCluster
 from localcluster.workload.manifests import DEFAULT_FILE, find, load_manifests
@@ -78,21 +77,25 @@ def core(cluster):
         api.close()
 
 
+def _workload(core, ns) -> list:
+    return core.list_namespaced_pod(ns, label_selector="app.kubernetes.io/name=agentflow").items
+
+
+def _ready(pod) -> bool:
+    conds = {c.type: c.status for c in pod.status.conditions or []}
+    return conds.get("Ready") == "True" and pod.metadata.deletion_timestamp is None
+
+
 def ready_pods(core, ns):
-    out = []
-    for p in core.list_namespaced_pod(ns, label_selector="app.kubernetes.io/name=agentflow").items:
-        conds = {c.type: c.status for c in p.status.conditions or []}
-        if conds.get("Ready") == "True" and p.metadata.deletion_timestamp is None:
-            out.append(p)
-    return out
+    return [p for p in _workload(core, ns) if _ready(p)]
 
 
 def settled(core, ns) -> list:
     """The 3 Ready pods once the workload has settled: no pod Terminating or not yet Ready (a test that failed
     before it waited for its own replacement leaves one)."""
     def check():
-        pods = core.list_namespaced_pod(ns, label_selector="app.kubernetes.io/name=agentflow").items
-        ready = ready_pods(core, ns)
+        pods = _workload(core, ns)
+        ready = [p for p in pods if _ready(p)]
         return ready if len(pods) == len(ready) == 3 else None
     return wait_until(check, 60, "3 Ready pods and no other")
 
@@ -136,25 +139,6 @@ def _stream(url, key, out):
         out["error"] = repr(exc)
     finally:
         out["started"].set()
-
-
-def probe_loop(url: str, seconds: float) -> tuple[int, int, collections.Counter[str]]:
-    """Bounded loop of fresh-connection requests to 127.0.0.1 through the service: (ok, failed, why failed)."""
-    port = int(url.rsplit(":", 1)[1])
-    ok = failed = 0
-    why: collections.Counter[str] = collections.Counter()
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)  # a new connection, as new clients
-        try:
-            conn.request("GET", "/health")
-            ok += conn.getresponse().status == 200
-        except (OSError, http.client.HTTPException) as exc:  # refused / reset by the proxy
-            failed += 1
-            why[repr(exc)[:80]] += 1
-        finally:
-            conn.close()
-    return ok, failed, why
 
 
 def test_stream_survives_graceful_deletion_of_its_pod(cluster, core):
